@@ -1,0 +1,78 @@
+import { EXIT_CODES, toUnsealError } from '../core/errors.js';
+import type { CliIo, Command } from './io.js';
+
+const USAGE = `usage: unseal <command> [options]
+
+commands:
+  decrypt   decrypt the outermost encryption layer and write its content octets
+  open      unwrap all layers, verify signatures, parse the MIME and report
+  inspect   show structure and recipients (no key needed), as JSON
+  scan      scan a file or message with the configured scanner
+  host      install | uninstall | doctor the native-messaging host
+
+run 'unseal <command> --help' for the options of one command.
+exit codes: 0 ok, 1 internal error, 2 usage, 3 no matching recipient, 4 malformed input,
+5 decryption or integrity failure, 6 unsupported algorithm, 7 key file unreadable or wrong password,
+10 infected, 11 not scanned.`;
+
+/** Commands load lazily so `unseal decrypt` does not pay for the host or scanner code. */
+const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
+  decrypt: () => import('./commands/decrypt.js'),
+  open: () => import('./commands/open.js'),
+  inspect: () => import('./commands/inspect.js'),
+};
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const chunks: (string | Uint8Array)[] = [];
+  const io: CliIo = {
+    stdin: readStdin,
+    env: process.env,
+    out: (d) => chunks.push(d),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.err(`unseal: usage: unknown command '${name}'\n${USAGE}`);
+    return 2;
+  }
+  let code: number;
+  try {
+    code = await (await load()).run(rest, io);
+  } catch (e) {
+    const err = toUnsealError(e);
+    io.err(`unseal: ${err.kind}: ${err.message}`);
+    return EXIT_CODES[err.kind];
+  }
+  // Verdict exit codes (10, 11) still print their report; error exits never print.
+  if (code === 0 || code >= 10) for (const c of chunks) await writeOut(c);
+  return code;
+}
+
+function writeOut(c: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(c, (e) => (e ? reject(e) : resolve())));
+}
+
+// Only when run as the CLI entry point (the bundle), not when imported by tests.
+const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('unseal.mjs');
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`unseal: internal: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
