@@ -1,0 +1,184 @@
+import { hexEncode } from '../bytes.js';
+import { bytesEqual } from '../bytes.js';
+import { UnsealError } from '../errors.js';
+import type { KeyRecord } from '../keys/types.js';
+import { decryptContent, resolveContentCipher, type ContentCipher } from './content-decrypt.js';
+import { parseEnvelope, type Envelope, type RecipientId, type RecipientInfo } from './enveloped-parse.js';
+import { formatName } from './name-format.js';
+import { keyMatches, normalizeSerial } from './recipient-match.js';
+import { describeKariAlgorithm, describeKtriAlgorithm, unwrapKari, unwrapKekri, unwrapKtri, unwrapPwri } from './recipient-unwrap.js';
+import { oidName } from './oids.js';
+
+/** What the caller can offer to open an envelope. */
+export interface DecryptionMaterial {
+  readonly keys: readonly KeyRecord[];
+  readonly keks?: readonly { readonly kek: Uint8Array; readonly kekId: Uint8Array }[];
+  readonly passwords?: readonly Uint8Array[];
+  /** For EncryptedData (RFC 5652 §8), which has no recipients. */
+  readonly contentKey?: Uint8Array;
+}
+
+export interface RecipientReport {
+  readonly index: number;
+  readonly type: RecipientInfo['type'];
+  /** Human identifier: "issuer=…, serial=…", "ski=…", "kekid=…", "password". */
+  readonly id: string;
+  readonly algorithm: string;
+}
+
+export interface DecryptedEnvelope {
+  readonly kind: Envelope['kind'];
+  readonly content: Uint8Array;
+  /** eContentType OID of the decrypted content (normally id-data). */
+  readonly contentType: string;
+  readonly contentAlgorithm: string;
+  readonly encoding: 'DER' | 'BER';
+  readonly recipients: readonly RecipientReport[];
+  /** The recipient that opened it and the stored key used (its id), for reports and the audit log. */
+  readonly usedRecipient?: RecipientReport;
+  readonly usedKeyId?: string;
+}
+
+/**
+ * The documented bound on one CMS object. Decryption holds the input, the ciphertext (a view for
+ * DER, one copy for chunked BER) and the plaintext, so peak memory is about 3× this.
+ */
+export const MAX_CMS_BYTES = 512 * 1024 * 1024;
+
+export function describeRid(rid: RecipientId): string {
+  if (rid.type === 'issuerSerial') return `issuer=${formatName(rid.issuer)}; serial=${hexEncode(normalizeSerial(rid.serial))}`;
+  return `ski=${hexEncode(rid.ski)}`;
+}
+
+export function describeRecipients(env: Envelope): RecipientReport[] {
+  const out: RecipientReport[] = [];
+  for (const r of env.recipients) {
+    switch (r.type) {
+      case 'ktri':
+        out.push({ index: r.index, type: r.type, id: describeRid(r.rid), algorithm: safe(() => describeKtriAlgorithm(r.keyEncryptionAlgorithm)) });
+        break;
+      case 'kari':
+        for (const k of r.recipientEncryptedKeys) {
+          out.push({ index: r.index, type: r.type, id: describeRid(k.rid), algorithm: safe(() => describeKariAlgorithm(r.keyEncryptionAlgorithm)) });
+        }
+        break;
+      case 'kekri':
+        out.push({ index: r.index, type: r.type, id: `kekid=${hexEncode(r.kekId)}`, algorithm: oidName(r.keyEncryptionAlgorithm.oid) });
+        break;
+      case 'pwri':
+        out.push({ index: r.index, type: r.type, id: 'password', algorithm: `${r.keyDerivationAlgorithm ? oidName(r.keyDerivationAlgorithm.oid) : '?'} + PWRI-KEK` });
+        break;
+      case 'ori':
+        out.push({ index: r.index, type: r.type, id: `ori=${r.oriType}`, algorithm: r.oriType });
+        break;
+    }
+  }
+  return out;
+}
+
+function safe(f: () => string): string {
+  try {
+    return f();
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+type Attempt = { report: RecipientReport; keyId?: string; unwrap: () => Promise<Uint8Array> };
+
+function candidates(crypto: SubtleCrypto, env: Envelope, m: DecryptionMaterial, cipher: ContentCipher, reports: RecipientReport[]): Attempt[] {
+  const out: Attempt[] = [];
+  let ri = 0;
+  const cekLengths = cipher.keyLengths;
+  for (const r of env.recipients) {
+    if (r.type === 'kari') {
+      for (const rek of r.recipientEncryptedKeys) {
+        const report = reports[ri++]!;
+        for (const k of m.keys) {
+          if (k.privateKey.type === 'rsa' || !keyMatches(k, rek.rid)) continue;
+          out.push({ report, keyId: k.id, unwrap: () => unwrapKari(crypto, r, rek.encryptedKey, k.privateKey) });
+        }
+      }
+      continue;
+    }
+    const report = reports[ri++]!;
+    if (r.type === 'ktri') {
+      for (const k of m.keys) {
+        if (k.privateKey.type !== 'rsa' || !keyMatches(k, r.rid)) continue;
+        out.push({ report, keyId: k.id, unwrap: async () => unwrapKtri(r, k.privateKey, cekLengths) });
+      }
+    } else if (r.type === 'kekri') {
+      for (const x of m.keks ?? []) {
+        if (bytesEqual(x.kekId, r.kekId)) out.push({ report, unwrap: () => unwrapKekri(crypto, r, x.kek) });
+      }
+    } else if (r.type === 'pwri') {
+      for (const pw of m.passwords ?? []) out.push({ report, unwrap: () => unwrapPwri(crypto, r, pw) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Opens an EnvelopedData / AuthEnvelopedData / EncryptedData. Recipients are chosen by identity
+ * (issuer+serial, SKI, KEK id) — never by "decryption produced something" — in message order,
+ * and every stored key (current and retired) is a candidate. All or nothing: the plaintext is
+ * returned only after padding and tag checks passed.
+ */
+export async function decryptEnvelope(
+  crypto: SubtleCrypto,
+  der: Uint8Array,
+  material: DecryptionMaterial,
+  opts: { maxBytes?: number } = {},
+): Promise<DecryptedEnvelope> {
+  const max = opts.maxBytes ?? MAX_CMS_BYTES;
+  if (der.length > max) throw new UnsealError('too_large', `the encrypted object is ${der.length} bytes; the limit is ${max} bytes`);
+  const env = parseEnvelope(der);
+  const cipher = resolveContentCipher(env.contentEncryptionAlgorithm, env.kind === 'authEnveloped');
+  const reports = describeRecipients(env);
+  const base = {
+    kind: env.kind,
+    contentType: env.contentType,
+    contentAlgorithm: cipher.name,
+    encoding: env.ber ? ('BER' as const) : ('DER' as const),
+    recipients: reports,
+  };
+  const ciphertext = env.encryptedContent;
+  if (!ciphertext) throw new UnsealError('malformed_cms', 'the encrypted content is detached (not in the message)');
+  const auth = env.kind === 'authEnveloped' ? { mac: env.mac!, ...(env.authAttrsAad ? { aad: env.authAttrsAad } : {}) } : undefined;
+
+  if (env.kind === 'encrypted') {
+    if (!material.contentKey) throw new UnsealError('no_matching_recipient', 'this is EncryptedData (no recipients): it needs the content-encryption key (--content-key)');
+    const content = await decryptContent(crypto, cipher, material.contentKey, ciphertext);
+    return { ...base, content };
+  }
+
+  const attempts = candidates(crypto, env, material, cipher, reports);
+  if (attempts.length === 0) {
+    const list = reports.map((r) => `${r.type} ${r.id}`).join('; ');
+    const have = material.keys.length;
+    throw new UnsealError(
+      'no_matching_recipient',
+      `none of the ${have} loaded key${have === 1 ? '' : 's'} is a recipient of this message; it is encrypted for: ${list || '(no recipients)'}`,
+    );
+  }
+  let last: unknown;
+  for (const a of attempts) {
+    let cek: Uint8Array;
+    try {
+      cek = await a.unwrap();
+    } catch (e) {
+      if (e instanceof UnsealError && (e.kind === 'unsupported_algorithm' || e.kind === 'usage' || e.kind === 'malformed_cms')) throw e;
+      last = e;
+      continue;
+    }
+    try {
+      const content = await decryptContent(crypto, cipher, cek, ciphertext, auth);
+      return { ...base, content, usedRecipient: a.report, ...(a.keyId ? { usedKeyId: a.keyId } : {}) };
+    } catch (e) {
+      if (e instanceof UnsealError && e.kind === 'malformed_cms') throw e;
+      last = e;
+    }
+  }
+  if (last instanceof UnsealError && last.kind === 'decryption_failed') throw last;
+  throw new UnsealError('decryption_failed', 'could not decrypt the message content (wrong key, or the message was altered)', { cause: last });
+}

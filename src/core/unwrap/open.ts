@@ -1,0 +1,59 @@
+import type { DecryptionMaterial } from '../cms/decrypt.js';
+import { utf8 } from '../bytes.js';
+import { extractContent, type MessageContent } from '../mime/content.js';
+import { header, type MimeEntity } from '../mime/entity.js';
+import { unwrapLayers, type Layer, type UnwrapOptions } from './layers.js';
+
+export interface OpenedMessage {
+  readonly layers: readonly Layer[];
+  /** Headers of the transport message: unprotected, may differ from the protected ones. */
+  readonly outerHeaders?: { subject?: string; from?: string; to?: string; date?: string; messageId?: string };
+  /** RFC 8551 §3.1 header protection: headers of an inner message/rfc822 wrapper. */
+  readonly protectedHeaders?: { subject?: string; from?: string; to?: string; date?: string };
+  readonly message: MessageContent;
+  /** The decrypted MIME entity (what a scanner must see as a whole). */
+  readonly plaintext?: Uint8Array;
+  readonly unprotectedSiblings: number;
+}
+
+function pick(e: MimeEntity) {
+  const out: Record<string, string> = {};
+  for (const [k, n] of [
+    ['subject', 'subject'],
+    ['from', 'from'],
+    ['to', 'to'],
+    ['date', 'date'],
+    ['messageId', 'message-id'],
+  ] as const) {
+    const v = header(e, n);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** Unwraps every layer and extracts what the user would read. */
+export async function openMessage(crypto: SubtleCrypto, input: Uint8Array, material: DecryptionMaterial, opts: UnwrapOptions = {}): Promise<OpenedMessage> {
+  const u = await unwrapLayers(crypto, input, material, opts);
+  let entity = u.entity;
+  let protectedHeaders: OpenedMessage['protectedHeaders'];
+  if (entity && (entity.contentType.mime === 'message/rfc822' || entity.contentType.mime === 'message/global') && entity.message) {
+    protectedHeaders = pick(entity.message);
+    entity = entity.message;
+  }
+  let message: MessageContent;
+  if (entity) message = await extractContent(crypto, entity);
+  else {
+    // Raw CMS data (no MIME inside): show it as text when it is text.
+    const raw = u.rawContent ?? new Uint8Array(0);
+    message = { text: utf8.decode(raw), attachments: [], charsetWarnings: [] };
+  }
+  const plaintext = u.firstDecrypted;
+  return {
+    layers: u.layers,
+    ...(u.outer ? { outerHeaders: pick(u.outer) } : {}),
+    ...(protectedHeaders ? { protectedHeaders } : {}),
+    message,
+    ...(plaintext ? { plaintext } : {}),
+    unprotectedSiblings: u.unprotectedSiblings,
+  };
+}
