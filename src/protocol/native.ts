@@ -1,0 +1,466 @@
+/**
+ * The native-messaging protocol between the add-on and the Unseal host (`unseal_host`).
+ * Runtime-neutral: the add-on's port client and the Node host both import these types and guards.
+ * Documented for people in docs/native-host.md; keep the two in step.
+ *
+ * Envelope: every request is `{id, type, ...}`; `id` is the caller's correlation id and must be
+ * unique among the caller's outstanding requests. Every response carries the same `id`
+ * (`null` only when the request could not be read at all: a malformed or oversize frame).
+ * Scans are addressed by a separate `scanId`, so each chunk gets its own correlation id and a
+ * client can keep one pending-call map for everything.
+ */
+import type { EngineInfo, Finding, ScanVerdict, UnscannedReason } from './scan.js';
+import {
+  GuardError,
+  bool,
+  int,
+  isRecord,
+  oneOf,
+  onlyKeys,
+  optInt,
+  optStr,
+  record,
+  str,
+  strArray,
+} from './validate.js';
+
+export const PROTOCOL_VERSION = 1;
+/** The native application name: the manifest file is `unseal_host.json`, the add-on calls `connectNative('unseal_host')`. */
+export const NATIVE_HOST_NAME = 'unseal_host';
+/** The add-on id the host manifest allows; the add-on's manifest.json uses exactly this id. */
+export const ADDON_ID = 'unseal@unseal.example';
+/** Gecko closes the port when a host → extension message is larger than this (NativeMessaging.sys.mjs MAX_READ). */
+export const MAX_HOST_TO_EXTENSION_BYTES = 1024 * 1024;
+/**
+ * Raw bytes per `scan.chunk` the add-on should send. Inbound frames may be far larger, but base64
+ * in JSON costs 4/3 and a modest chunk keeps the host's and the port's buffers small.
+ */
+export const RECOMMENDED_CHUNK_BYTES = 768 * 1024;
+
+const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export interface ScanMeta {
+  readonly messageId?: string;
+  readonly folder?: string;
+  /** The outer (unencrypted) Subject as listed by Thunderbird; never any decrypted content. */
+  readonly subject?: string;
+}
+
+export type AuditEventType = 'decrypted' | 'decrypt_failed' | 'verdict' | 'released' | 'blocked';
+
+/**
+ * What the add-on may put in the audit log: facts about a message, never its content and never key
+ * material. The guard rejects any other field, so adding one is a protocol change here.
+ */
+export interface AuditEvent {
+  readonly event: AuditEventType;
+  readonly messageId?: string;
+  readonly folder?: string;
+  readonly scanId?: string;
+  /** SHA-256 (hex) of the encrypted message as stored. */
+  readonly ciphertextSha256?: string;
+  /** SHA-256 (hex) of the decrypted MIME entity. */
+  readonly plaintextSha256?: string;
+  readonly size?: number;
+  /** Which key decrypted it: certificate fingerprint (SHA-1 or SHA-256, hex), never the key. */
+  readonly keyFingerprint?: string;
+  /** Content-encryption algorithm name or OID, e.g. `aes256-CBC`. */
+  readonly algorithm?: string;
+  readonly verdict?: ScanVerdict['verdict'];
+  readonly reason?: UnscannedReason;
+  readonly signatures?: readonly string[];
+  /** An error kind (`ErrorKind`), for `decrypt_failed`. */
+  readonly error?: string;
+  readonly addonVersion?: string;
+}
+
+export const AUDIT_EVENT_FIELDS = [
+  'event',
+  'messageId',
+  'folder',
+  'scanId',
+  'ciphertextSha256',
+  'plaintextSha256',
+  'size',
+  'keyFingerprint',
+  'algorithm',
+  'verdict',
+  'reason',
+  'signatures',
+  'error',
+  'addonVersion',
+] as const;
+
+export type Request =
+  | { readonly id: string; readonly type: 'hello'; readonly protocol: number; readonly client: string }
+  | { readonly id: string; readonly type: 'health' }
+  | {
+      readonly id: string;
+      readonly type: 'scan.begin';
+      readonly scanId: string;
+      readonly size: number;
+      readonly sha256: string;
+      readonly meta: ScanMeta;
+    }
+  | { readonly id: string; readonly type: 'scan.chunk'; readonly scanId: string; readonly seq: number; readonly data: string }
+  | { readonly id: string; readonly type: 'scan.end'; readonly scanId: string }
+  | { readonly id: string; readonly type: 'scan.cancel'; readonly scanId: string }
+  | { readonly id: string; readonly type: 'audit'; readonly event: AuditEvent };
+
+export type RequestType = Request['type'];
+export const REQUEST_TYPES: readonly RequestType[] = ['hello', 'health', 'scan.begin', 'scan.chunk', 'scan.end', 'scan.cancel', 'audit'];
+
+export type ProtocolErrorKind =
+  | 'bad_frame' // not UTF-8 JSON
+  | 'frame_too_large'
+  | 'bad_request' // JSON, but not a valid request
+  | 'unsupported_version'
+  | 'unknown_scan'
+  | 'duplicate_scan'
+  | 'integrity' // size or sha256 of the assembled bytes differs from scan.begin
+  | 'too_large'
+  | 'busy'
+  | 'timeout'
+  | 'cancelled'
+  | 'internal';
+
+/** A request or response that failed validation; `id` is kept when it could be read, so the reply still correlates. */
+export interface ProtocolError {
+  readonly protocolError: true;
+  readonly kind: ProtocolErrorKind;
+  readonly message: string;
+  readonly id: string | null;
+}
+
+export function isProtocolError(u: unknown): u is ProtocolError {
+  return isRecord(u) && u['protocolError'] === true;
+}
+
+export interface CanaryStatus {
+  /** `unchecked` until the first canary run; `failed` means the scanner missed a test virus. */
+  readonly state: 'ok' | 'failed' | 'unchecked';
+  readonly missed: readonly string[];
+  readonly advice: readonly string[];
+}
+
+export type Response =
+  | {
+      readonly id: string;
+      readonly type: 'hello';
+      readonly host: string;
+      readonly protocol: number;
+      /** Scanner URL without credentials; null when none is configured (every scan is then unscanned). */
+      readonly scanner: string | null;
+      readonly engine?: EngineInfo;
+      readonly canary: CanaryStatus;
+    }
+  | {
+      readonly id: string;
+      readonly type: 'health';
+      /** True only if the scanner answered a ping and its engine info, and canaries did not fail. */
+      readonly ok: boolean;
+      readonly scanner: string | null;
+      readonly reachable: boolean;
+      readonly engine?: EngineInfo;
+      readonly problem?: string;
+      readonly canary: CanaryStatus;
+    }
+  | { readonly id: string; readonly type: 'ack'; readonly scanId?: string; readonly seq?: number; readonly received?: number }
+  | { readonly id: string; readonly type: 'scan.result'; readonly scanId: string; readonly verdict: ScanVerdict }
+  | {
+      readonly id: string | null;
+      readonly type: 'error';
+      readonly scanId?: string;
+      readonly error: { readonly kind: ProtocolErrorKind; readonly message: string };
+    };
+
+export type ResponseType = Response['type'];
+
+function protocolError(kind: ProtocolErrorKind, message: string, id: string | null): ProtocolError {
+  return { protocolError: true, kind, message, id };
+}
+
+function readId(o: Record<string, unknown>, key = 'id'): string {
+  return str(o, key, { min: 1, max: 128, pattern: ID_PATTERN });
+}
+
+function guardMeta(u: unknown): ScanMeta {
+  if (u === undefined) return {};
+  if (!isRecord(u)) throw new GuardError('meta must be an object');
+  onlyKeys(u, ['messageId', 'folder', 'subject'], 'meta');
+  const meta: { messageId?: string; folder?: string; subject?: string } = {};
+  const messageId = optStr(u, 'messageId', { max: 998 });
+  const folder = optStr(u, 'folder', { max: 1024 });
+  const subject = optStr(u, 'subject', { max: 998 });
+  if (messageId !== undefined) meta.messageId = messageId;
+  if (folder !== undefined) meta.folder = folder;
+  if (subject !== undefined) meta.subject = subject;
+  return meta;
+}
+
+const UNSCANNED_REASONS: readonly UnscannedReason[] = [
+  'unavailable',
+  'timeout',
+  'too_large',
+  'engine_error',
+  'misconfigured',
+  'cancelled',
+  'protocol_error',
+];
+
+/** Strings in an audit event that look like key or content material are refused outright. */
+function assertNotSecretLike(key: string, v: string): void {
+  if (/-----BEGIN|PRIVATE KEY/i.test(v)) throw new GuardError(`${key} looks like key material`);
+  if (/^[A-Za-z0-9+/=\r\n]{200,}$/.test(v)) throw new GuardError(`${key} looks like encoded content`);
+}
+
+export function parseAuditEvent(u: unknown): AuditEvent | ProtocolError {
+  try {
+    return guardAuditEvent(u);
+  } catch (e) {
+    if (e instanceof GuardError) return protocolError('bad_request', `audit event: ${e.message}`, null);
+    throw e;
+  }
+}
+
+function guardAuditEvent(u: unknown): AuditEvent {
+  if (!isRecord(u)) throw new GuardError('event must be an object');
+  onlyKeys(u, AUDIT_EVENT_FIELDS, 'event');
+  const ev: { -readonly [K in keyof AuditEvent]: AuditEvent[K] } = {
+    event: oneOf(u, 'event', ['decrypted', 'decrypt_failed', 'verdict', 'released', 'blocked'] as const),
+  };
+  const text = (k: 'messageId' | 'folder' | 'algorithm' | 'error' | 'addonVersion', max: number) => {
+    const v = optStr(u, k, { max });
+    if (v !== undefined) {
+      assertNotSecretLike(k, v);
+      ev[k] = v;
+    }
+  };
+  text('messageId', 998);
+  text('folder', 1024);
+  text('algorithm', 64);
+  text('error', 64);
+  text('addonVersion', 32);
+  const scanId = u['scanId'] === undefined ? undefined : readId(u, 'scanId');
+  if (scanId !== undefined) ev.scanId = scanId;
+  for (const k of ['ciphertextSha256', 'plaintextSha256'] as const) {
+    const v = optStr(u, k, { pattern: SHA256_HEX });
+    if (v !== undefined) ev[k] = v;
+  }
+  const fp = optStr(u, 'keyFingerprint', { pattern: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/ });
+  if (fp !== undefined) ev.keyFingerprint = fp;
+  const size = optInt(u, 'size', 0, Number.MAX_SAFE_INTEGER);
+  if (size !== undefined) ev.size = size;
+  if (u['verdict'] !== undefined) ev.verdict = oneOf(u, 'verdict', ['clean', 'infected', 'unscanned'] as const);
+  if (u['reason'] !== undefined) ev.reason = oneOf(u, 'reason', UNSCANNED_REASONS);
+  if (u['signatures'] !== undefined) {
+    const sigs = strArray(u, 'signatures', 100, 256);
+    sigs.forEach((s) => assertNotSecretLike('signatures', s));
+    ev.signatures = sigs;
+  }
+  return ev;
+}
+
+function guardRequest(o: Record<string, unknown>, id: string): Request {
+  const type = oneOf(o, 'type', REQUEST_TYPES);
+  switch (type) {
+    case 'hello':
+      onlyKeys(o, ['id', 'type', 'protocol', 'client'], type);
+      return { id, type, protocol: int(o, 'protocol', 0, 1_000_000), client: str(o, 'client', { max: 64 }) };
+    case 'health':
+      onlyKeys(o, ['id', 'type'], type);
+      return { id, type };
+    case 'scan.begin':
+      onlyKeys(o, ['id', 'type', 'scanId', 'size', 'sha256', 'meta'], type);
+      return {
+        id,
+        type,
+        scanId: readId(o, 'scanId'),
+        size: int(o, 'size', 0, Number.MAX_SAFE_INTEGER),
+        sha256: str(o, 'sha256', { pattern: SHA256_HEX }),
+        meta: guardMeta(o['meta']),
+      };
+    case 'scan.chunk': {
+      onlyKeys(o, ['id', 'type', 'scanId', 'seq', 'data'], type);
+      const data = str(o, 'data');
+      if (data.length % 4 !== 0 || !BASE64.test(data)) throw new GuardError('data must be padded standard base64');
+      return { id, type, scanId: readId(o, 'scanId'), seq: int(o, 'seq', 0, 0xffffffff), data };
+    }
+    case 'scan.end':
+    case 'scan.cancel':
+      onlyKeys(o, ['id', 'type', 'scanId'], type);
+      return { id, type, scanId: readId(o, 'scanId') };
+    case 'audit':
+      onlyKeys(o, ['id', 'type', 'event'], type);
+      return { id, type, event: guardAuditEvent(o['event']) };
+  }
+}
+
+export function parseRequest(u: unknown): Request | ProtocolError {
+  if (!isRecord(u)) return protocolError('bad_request', 'a request must be a JSON object', null);
+  let id: string;
+  try {
+    id = readId(u);
+  } catch (e) {
+    if (e instanceof GuardError) return protocolError('bad_request', `${e.message} (1–128 characters of A-Z a-z 0-9 . _ : -)`, null);
+    throw e;
+  }
+  try {
+    return guardRequest(u, id);
+  } catch (e) {
+    if (e instanceof GuardError) return protocolError('bad_request', e.message, id);
+    throw e;
+  }
+}
+
+function guardEngine(u: unknown): EngineInfo {
+  if (!isRecord(u)) throw new GuardError('engine must be an object');
+  onlyKeys(u, ['engine', 'signatures', 'scanner'], 'engine');
+  const info: { engine: string; signatures?: string; scanner?: string } = { engine: str(u, 'engine', { max: 512 }) };
+  const signatures = optStr(u, 'signatures', { max: 512 });
+  const scanner = optStr(u, 'scanner', { max: 2048 });
+  if (signatures !== undefined) info.signatures = signatures;
+  if (scanner !== undefined) info.scanner = scanner;
+  return info;
+}
+
+export function parseScanVerdict(u: unknown): ScanVerdict | ProtocolError {
+  try {
+    return guardVerdict(u);
+  } catch (e) {
+    if (e instanceof GuardError) return protocolError('bad_request', `verdict: ${e.message}`, null);
+    throw e;
+  }
+}
+
+function guardVerdict(u: unknown): ScanVerdict {
+  if (!isRecord(u)) throw new GuardError('verdict must be an object');
+  const verdict = oneOf(u, 'verdict', ['clean', 'infected', 'unscanned'] as const);
+  switch (verdict) {
+    case 'clean':
+      onlyKeys(u, ['verdict', 'engine', 'scannedParts'], 'verdict');
+      return { verdict, engine: guardEngine(u['engine']), scannedParts: int(u, 'scannedParts', 1, Number.MAX_SAFE_INTEGER) };
+    case 'infected': {
+      onlyKeys(u, ['verdict', 'engine', 'findings'], 'verdict');
+      const raw = u['findings'];
+      if (!Array.isArray(raw) || raw.length === 0) throw new GuardError('findings must be a non-empty array');
+      const findings: Finding[] = raw.map((f) => {
+        if (!isRecord(f)) throw new GuardError('each finding must be an object');
+        onlyKeys(f, ['part', 'signature'], 'finding');
+        return { part: str(f, 'part', { max: 4096 }), signature: str(f, 'signature', { max: 1024 }) };
+      });
+      return { verdict, engine: guardEngine(u['engine']), findings };
+    }
+    case 'unscanned': {
+      onlyKeys(u, ['verdict', 'reason', 'message', 'engine'], 'verdict');
+      const base = { verdict, reason: oneOf(u, 'reason', UNSCANNED_REASONS), message: str(u, 'message', { max: 4096 }) };
+      return u['engine'] === undefined ? base : { ...base, engine: guardEngine(u['engine']) };
+    }
+  }
+}
+
+function guardCanary(u: unknown): CanaryStatus {
+  if (!isRecord(u)) throw new GuardError('canary must be an object');
+  onlyKeys(u, ['state', 'missed', 'advice'], 'canary');
+  return {
+    state: oneOf(u, 'state', ['ok', 'failed', 'unchecked'] as const),
+    missed: strArray(u, 'missed', 100, 256),
+    advice: strArray(u, 'advice', 100, 4096),
+  };
+}
+
+const ERROR_KINDS: readonly ProtocolErrorKind[] = [
+  'bad_frame',
+  'frame_too_large',
+  'bad_request',
+  'unsupported_version',
+  'unknown_scan',
+  'duplicate_scan',
+  'integrity',
+  'too_large',
+  'busy',
+  'timeout',
+  'cancelled',
+  'internal',
+];
+
+function nullableScanner(o: Record<string, unknown>): string | null {
+  return o['scanner'] === null ? null : str(o, 'scanner', { max: 2048 });
+}
+
+/** The add-on's guard for what the host sends; anything unexpected is a protocol error, never a verdict. */
+export function parseResponse(u: unknown): Response | ProtocolError {
+  if (!isRecord(u)) return protocolError('bad_request', 'a response must be a JSON object', null);
+  let id: string | null = null;
+  try {
+    id = u['id'] === null ? null : readId(u);
+    const type = oneOf(u, 'type', ['hello', 'health', 'ack', 'scan.result', 'error'] as const);
+    if (type !== 'error' && id === null) throw new GuardError('id must be a string');
+    const rid = id as string;
+    switch (type) {
+      case 'hello': {
+        onlyKeys(u, ['id', 'type', 'host', 'protocol', 'scanner', 'engine', 'canary'], type);
+        const r = {
+          id: rid,
+          type,
+          host: str(u, 'host', { max: 64 }),
+          protocol: int(u, 'protocol', 0, 1_000_000),
+          scanner: nullableScanner(u),
+          canary: guardCanary(u['canary']),
+        };
+        return u['engine'] === undefined ? r : { ...r, engine: guardEngine(u['engine']) };
+      }
+      case 'health': {
+        onlyKeys(u, ['id', 'type', 'ok', 'scanner', 'reachable', 'engine', 'problem', 'canary'], type);
+        const r: Extract<Response, { type: 'health' }> = {
+          id: rid,
+          type,
+          ok: bool(u, 'ok'),
+          scanner: nullableScanner(u),
+          reachable: bool(u, 'reachable'),
+          canary: guardCanary(u['canary']),
+          ...(u['engine'] === undefined ? {} : { engine: guardEngine(u['engine']) }),
+          ...(u['problem'] === undefined ? {} : { problem: str(u, 'problem', { max: 4096 }) }),
+        };
+        return r;
+      }
+      case 'ack': {
+        onlyKeys(u, ['id', 'type', 'scanId', 'seq', 'received'], type);
+        const scanId = u['scanId'] === undefined ? undefined : readId(u, 'scanId');
+        const seq = optInt(u, 'seq', 0, 0xffffffff);
+        const received = optInt(u, 'received', 0, Number.MAX_SAFE_INTEGER);
+        return {
+          id: rid,
+          type,
+          ...(scanId === undefined ? {} : { scanId }),
+          ...(seq === undefined ? {} : { seq }),
+          ...(received === undefined ? {} : { received }),
+        };
+      }
+      case 'scan.result':
+        onlyKeys(u, ['id', 'type', 'scanId', 'verdict'], type);
+        return { id: rid, type, scanId: readId(u, 'scanId'), verdict: guardVerdict(u['verdict']) };
+      case 'error': {
+        onlyKeys(u, ['id', 'type', 'scanId', 'error'], type);
+        const err = record(u, 'error');
+        onlyKeys(err, ['kind', 'message'], 'error');
+        const scanId = u['scanId'] === undefined ? undefined : readId(u, 'scanId');
+        return {
+          id,
+          type,
+          ...(scanId === undefined ? {} : { scanId }),
+          error: { kind: oneOf(err, 'kind', ERROR_KINDS), message: str(err, 'message', { max: 4096 }) },
+        };
+      }
+    }
+  } catch (e) {
+    if (e instanceof GuardError) return protocolError('bad_request', e.message, id);
+    throw e;
+  }
+}
+
+export function errorResponse(id: string | null, kind: ProtocolErrorKind, message: string, scanId?: string): Response {
+  return scanId === undefined ? { id, type: 'error', error: { kind, message } } : { id, type: 'error', scanId, error: { kind, message } };
+}
