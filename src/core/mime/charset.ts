@@ -16,7 +16,22 @@ const cache = new Map<string, TextDecoder | null>();
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 const utf8Lenient = new TextDecoder('utf-8');
 /** windows-1252 maps every byte to exactly one code unit, so it never fails and keeps offsets. */
-const cp1252 = new TextDecoder('windows-1252');
+const cp1252Raw = new TextDecoder('windows-1252');
+
+/**
+ * WHATWG windows-1252 for 0x80–0x9F. Node 20's TextDecoder decodes this label as plain latin1
+ * (C1 controls) while Gecko follows the standard, so the CLI would show other text than the
+ * add-on; the table makes both agree. (Undefined slots keep their C1 code point, as WHATWG does.)
+ */
+const CP1252_HIGH = '€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ';
+const HAS_C1 = /[\x80-\x9f]/;
+const C1 = /[\x80-\x9f]/g;
+
+export function decodeWindows1252(bytes: Uint8Array): string {
+  const t = cp1252Raw.decode(bytes);
+  return HAS_C1.test(t) ? t.replace(C1, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!) : t;
+}
+const cp1252 = { decode: decodeWindows1252 };
 
 function decoderFor(label: string): TextDecoder | null {
   let d = cache.get(label);
@@ -46,7 +61,7 @@ function tryUtf8(bytes: Uint8Array): string | null {
 
 /** Latin-1 look of bytes without a per-byte loop; for ASCII-only syntax (base64, headers, QP). */
 export function asciiText(bytes: Uint8Array): string {
-  return cp1252.decode(bytes);
+  return cp1252Raw.decode(bytes);
 }
 
 export function decodeCharset(bytes: Uint8Array, declared?: string): DecodedText {
@@ -69,7 +84,7 @@ export function decodeCharset(bytes: Uint8Array, declared?: string): DecodedText
     return { text: utf8Lenient.decode(bytes), charset: 'utf-8', charsetFallback: true };
   }
   const d = decoderFor(label);
-  if (d) return { text: d.decode(bytes), charset: label };
+  if (d) return { text: d.encoding === 'windows-1252' ? cp1252.decode(bytes) : d.decode(bytes), charset: label };
   const t = tryUtf8(bytes);
   if (t !== null) return { text: t, charset: 'utf-8', charsetFallback: true };
   return { text: cp1252.decode(bytes), charset: 'windows-1252', charsetFallback: true };

@@ -1,4 +1,5 @@
 import { fail } from '../errors.js';
+import { decodeWindows1252 } from './charset.js';
 import type { Header } from './entity.js';
 
 /**
@@ -25,7 +26,6 @@ const KNOWN = new Set([
 ]);
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
-const cp1252 = new TextDecoder('windows-1252');
 const LINE_BREAK = /\r?\n/g;
 
 function fieldNameEnd(bytes: Uint8Array, pos: number, lineEnd: number): number {
@@ -50,7 +50,7 @@ function headerText(bytes: Uint8Array): string {
   try {
     return utf8Fatal.decode(bytes);
   } catch {
-    return cp1252.decode(bytes);
+    return decodeWindows1252(bytes);
   }
 }
 

@@ -1,3 +1,5 @@
+import { decodeWindows1252 } from './charset.js';
+
 /**
  * HTML → readable text without a DOM (the core has no DOMParser). A single forward scan with
  * indexOf: tags are dropped, script/style/head/title contents are skipped, block elements become
@@ -29,11 +31,10 @@ const SKIP_CONTENT = new Set(['script', 'style', 'head', 'title', 'template', 'n
 
 const ENTITY = /&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});?/g;
 const WS_RUN = /[ \t\r\n\f]+/g;
-const cp1252 = new TextDecoder('windows-1252');
 
 function decodeNumeric(code: number): string {
   // Browsers read &#128;–&#159; as windows-1252 (mail from Word does this a lot).
-  if (code >= 128 && code <= 159) return cp1252.decode(new Uint8Array([code]));
+  if (code >= 128 && code <= 159) return decodeWindows1252(new Uint8Array([code]));
   if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return '\ufffd';
   return String.fromCodePoint(code);
 }
@@ -77,10 +78,22 @@ export function htmlToText(html: string): string {
   const out: string[] = [];
   const n = html.length;
   let pre = 0;
-  let i = 0;
-  const text = (raw: string): void => {
-    out.push(decodeEntities(pre > 0 ? raw : raw.replace(WS_RUN, ' ')));
+  // Pending line breaks from block boundaries: adjacent blocks (</li><li>, </div><div>) share one
+  // break, as in a browser, instead of stacking blank lines. <br> is explicit and always counts.
+  let brk = 0;
+  const emit = (s: string): void => {
+    if (brk > 0) {
+      if (out.length > 0) out.push(brk > 1 ? '\n\n' : '\n');
+      brk = 0;
+    }
+    out.push(s);
   };
+  const text = (raw: string): void => {
+    const t = pre > 0 ? raw : raw.replace(WS_RUN, ' ');
+    if (brk > 0 && pre === 0 && t.trim() === '') return;
+    emit(decodeEntities(t));
+  };
+  let i = 0;
   while (i < n) {
     const lt = html.indexOf('<', i);
     const stop = lt === -1 ? n : lt;
@@ -118,11 +131,11 @@ export function htmlToText(html: string): string {
       i = e === -1 ? n : e + 1;
       continue;
     }
-    if (name === 'br') out.push('\n');
+    if (name === 'br') emit('\n');
     else if (name === 'td' || name === 'th') {
-      if (!closing) out.push('\t');
-    } else if (BLOCK.has(name)) out.push(PARAGRAPH.has(name) ? '\n\n' : '\n');
-    if (name === 'li' && !closing) out.push('• ');
+      if (!closing) emit('\t');
+    } else if (BLOCK.has(name)) brk = Math.max(brk, PARAGRAPH.has(name) ? 2 : 1);
+    if (name === 'li' && !closing) emit('• ');
     if (name === 'pre') pre = Math.max(0, pre + (closing ? -1 : 1));
   }
   return out
@@ -130,7 +143,10 @@ export function htmlToText(html: string): string {
     .replace(/\u00a0/g, ' ')
     .split('\n')
     // trimEnd, not a `[ \t]+$` regex: that pattern is quadratic on long inner runs (<pre>).
-    .map((l) => { const t = l.trimEnd(); return t.startsWith(' ') && !t.startsWith('  ') ? t.slice(1) : t; })
+    .map((l) => {
+      const t = l.trimEnd();
+      return t.startsWith(' ') && !t.startsWith('  ') ? t.slice(1) : t;
+    })
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
