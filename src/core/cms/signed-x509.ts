@@ -1,6 +1,7 @@
 import { children, expectTag, octets, oid, readTlv, type Tlv } from '../asn1/ber.js';
-import { bytesEqual, hexEncode, latin1 } from '../bytes.js';
+import { hexEncode, latin1 } from '../bytes.js';
 import { UnsealError } from '../errors.js';
+import { EMAIL_ADDRESS_OID, namesEqual, nameToString as x500NameToString, parseNameDer } from '../keys/x500-name.js';
 
 /**
  * Just enough X.509 for signer lookup and chain checks, read with the BER reader so the exact
@@ -173,110 +174,29 @@ function bitStringFlags(buf: Uint8Array, t: Tlv): number {
   return flags;
 }
 
-/** Serial as lowercase hex without the sign-padding zero octet DER adds for a set top bit. */
+/** Serial as lowercase hex of the INTEGER content octets, the same form CertInfo.serialHex uses. */
 export function serialHex(serial: Uint8Array): string {
-  let s = serial;
-  while (s.length > 1 && s[0] === 0) s = s.subarray(1);
-  return hexEncode(s);
+  return hexEncode(serial);
 }
 
-// ---- Names ----
-
-const SHORT: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'SERIALNUMBER',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'STREET',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.12': 'T',
-  '2.5.4.42': 'GN',
-  '1.2.840.113549.1.9.1': 'E',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '0.9.2342.19200300.100.1.1': 'UID',
-};
-const EMAIL_ATTR = '1.2.840.113549.1.9.1';
-
-interface Ava {
-  type: string;
-  value: string;
-}
-
-function decodeString(buf: Uint8Array, t: Tlv): string {
-  const b = octets(buf, t);
-  if (t.tag === 12) return new TextDecoder('utf-8').decode(b);
-  if (t.tag === 30) {
-    let s = '';
-    for (let i = 0; i + 1 < b.length; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
-    return s;
-  }
-  if (t.tag === 28) {
-    let s = '';
-    for (let i = 0; i + 3 < b.length; i += 4) s += String.fromCodePoint(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
-    return s;
-  }
-  return latin1(b);
-}
-
-function readName(der: Uint8Array): Ava[][] {
-  const top = readTlv(der, 0);
-  return children(der, top).map((rdn) =>
-    children(der, rdn).map((ava) => {
-      const [o, v] = children(der, ava);
-      return { type: oid(der, expectTag(o, 0, 6, 'attribute type')), value: v ? decodeString(der, v) : '' };
-    }),
-  );
-}
+// ---- Names: shared with src/core/keys so reports and the key store print and match names alike ----
 
 /** RFC 4514 order (most specific first), e.g. "CN=Alice, O=Example, C=US". */
 export function nameToString(der: Uint8Array): string {
   try {
-    return readName(der)
-      .reverse()
-      .map((rdn) => rdn.map((a) => `${SHORT[a.type] ?? a.type}=${escapeValue(a.value)}`).join('+'))
-      .join(', ');
+    return x500NameToString(parseNameDer(der));
   } catch {
     return '(unreadable name)';
   }
 }
 
-function escapeValue(v: string): string {
-  return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
-}
-
 export function nameEmail(der: Uint8Array): string | undefined {
   try {
-    for (const rdn of readName(der)) for (const a of rdn) if (a.type === EMAIL_ATTR) return a.value;
+    for (const rdn of parseNameDer(der)) for (const a of rdn) if (a.type === EMAIL_ADDRESS_OID && a.text) return a.text;
   } catch {
     // an unreadable subject simply has no e-mail address
   }
   return undefined;
 }
 
-const norm = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase();
-
-/**
- * RFC 5280 §7.1 name matching, simplified: byte equality, else attribute-wise comparison with
- * case and whitespace folded, which is what real CAs need when an issuer re-encodes a
- * PrintableString as UTF8String.
- */
-export function namesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (bytesEqual(a, b)) return true;
-  try {
-    const x = readName(a);
-    const y = readName(b);
-    if (x.length !== y.length) return false;
-    return x.every((rdn, i) => {
-      const other = y[i]!;
-      if (rdn.length !== other.length) return false;
-      const key = (v: Ava): string => `${v.type}=${norm(v.value)}`;
-      const set = new Set(other.map(key));
-      return rdn.every((v) => set.has(key(v)));
-    });
-  } catch {
-    return false;
-  }
-}
+export { namesEqual };

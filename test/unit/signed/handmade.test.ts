@@ -79,7 +79,7 @@ describe('hand-built SignedData (Ed25519, RFC 8419)', () => {
       certificateStatus: 'valid',
       signatureAlgorithm: 'Ed25519',
       digestAlgorithm: 'SHA-512',
-      subject: 'E=ed@example.test, CN=Ed25519 signer',
+      subject: 'emailAddress=ed@example.test, CN=Ed25519 signer',
       email: 'ed@example.test',
       serialHex: '4d',
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalizeMime, verifySignedData } from '../../../src/core/cms/signed.js';
 import { UnsealError } from '../../../src/core/errors.js';
+import { parseCertificate } from '../../../src/core/keys/certificate.js';
 import { bytes, CORPUS, pemCerts, subtle } from './helpers.js';
 
 const P = `${CORPUS}producers/`;
@@ -25,7 +26,7 @@ describe('verifySignedData on the producers corpus (OpenSSL 3.0)', () => {
       digestAlgorithm: 'SHA-256',
       signatureAlgorithm: 'RSASSA-PKCS1-v1_5',
       weakDigest: false,
-      subject: 'E=rsa2048@example.test, CN=RSA 2048 Recipient',
+      subject: 'emailAddress=rsa2048@example.test, CN=RSA 2048 Recipient',
       email: 'rsa2048@example.test',
       issuer: 'CN=Lab Test CA',
       serialHex: '4ac9d8ca1b688413dbb5d993a0431e1e0bd4180f',
@@ -33,6 +34,9 @@ describe('verifySignedData on the producers corpus (OpenSSL 3.0)', () => {
     });
     expect(s.error).toBeUndefined();
     expect(s.certificateDer).toEqual(r.certificates[0]);
+    // The report describes the certificate exactly as the key store does.
+    const info = parseCertificate(s.certificateDer!);
+    expect([info.subject, info.issuer, info.serialHex]).toEqual([s.subject, s.issuer, s.serialHex]);
   });
 
   it('RSA PKCS#1 v1.5 SHA-256, detached over plain.txt', async () => {
@@ -94,7 +98,7 @@ describe('verifySignedData on the producers corpus (OpenSSL 3.0)', () => {
       signatureValid: true,
       certificateStatus: 'valid',
       signingTime: '2020-06-01T12:00:01.000Z',
-      subject: 'E=expired@example.test, CN=Expired signer (old CA)',
+      subject: 'emailAddress=expired@example.test, CN=Expired signer (old CA)',
       issuer: 'CN=Lab Old CA (2019)',
       serialHex: '2000',
     });

@@ -8,7 +8,7 @@ const anchors = pemCerts(`${NSS}TestCA.pem`);
 // After the 2026 NSS run and before the certificates expire in 2031.
 const now = new Date('2027-06-01T00:00:00Z');
 
-const ALICE = 'CN=Alice, E=Alice@example.com, O=BOGUS NSS, L=Mountain View, ST=California, C=US';
+const ALICE = 'CN=Alice, emailAddress=Alice@example.com, O=BOGUS NSS, L=Mountain View, ST=California, C=US';
 const TEST_CA = 'CN=NSS Test CA (RSA), O=BOGUS NSS, L=Mountain View, ST=California, C=US';
 
 async function verifyEml(path: string, extra: { now?: Date } = {}): Promise<SignedResult> {
