@@ -66,7 +66,13 @@ export function parseMime(bytes: Uint8Array): MimeEntity {
     start = nl === -1 ? bytes.length : nl + 1;
   }
   if (start >= bytes.length) fail('malformed_mime', 'empty input: not a MIME message');
-  const root = parseEntity(bytes, start, bytes.length, 0, { entities: 0 }, false);
+  let root = parseEntity(bytes, start, bytes.length, 0, { entities: 0 }, false);
+  // An mbox separator is followed by headers; header-less text that merely starts with "From "
+  // ("From now on…", torture 25's class of input) keeps its first line.
+  if (start > 0 && root.headers.length === 0) {
+    start = 0;
+    root = parseEntity(bytes, 0, bytes.length, 0, { entities: 0 }, false);
+  }
   // Text never holds NUL; a header-less blob that does is DER, an archive or similar, not mail.
   if (root.headers.length === 0 && bytes.subarray(start, start + 1024).indexOf(0) !== -1) {
     fail('malformed_mime', 'input is binary data without any MIME header, not a message');

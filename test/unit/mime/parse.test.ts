@@ -54,6 +54,13 @@ describe('parseMime: headers', () => {
     expect(ascii(e.body)).toBe('hello\n');
   });
 
+  it('keeps a first line starting with "From " when no headers follow it', () => {
+    const text = 'From now on we meet on Mondays.\nBring coffee.\n';
+    const e = parseMime(lf(text));
+    expect(e.headers).toEqual([]);
+    expect(ascii(e.body)).toBe(text);
+  });
+
   it('treats header-less content as a text/plain body (torture 25)', () => {
     const text = 'Hi Alice, this decrypted content has no MIME header block at all.\r\nSecond line: still body.\r\n';
     const e = parseMime(crlf(text));
