@@ -14,8 +14,18 @@ const targets = [
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   },
+  {
+    // The native-messaging host Thunderbird starts through the launcher `unseal host install` writes.
+    ...common,
+    entryPoints: ['src/host/main.ts'],
+    outfile: 'dist/host/unseal-host.mjs',
+    platform: 'node',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ];
 
 await mkdir('dist', { recursive: true });
 await Promise.all(targets.map((t) => build(t)));
 await chmod('dist/cli/unseal.mjs', 0o755);
+await chmod('dist/host/unseal-host.mjs', 0o755);

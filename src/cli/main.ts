@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   decrypt: () => import('./commands/decrypt.js'),
   open: () => import('./commands/open.js'),
   inspect: () => import('./commands/inspect.js'),
+  scan: () => import('./commands/scan.js'),
+  host: () => import('./commands/host.js'),
 };
 
 async function readStdin(): Promise<Uint8Array> {

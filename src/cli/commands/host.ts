@@ -1,0 +1,115 @@
+/**
+ * `unseal host install | uninstall | doctor`: register the native-messaging host with Thunderbird
+ * and diagnose the registration ("No such native application" is the usual support call).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UnsealError } from '../../core/errors.js';
+import {
+  applyInstall,
+  applyUninstall,
+  describeInstall,
+  describeUninstall,
+  formatCheck,
+  planInstall,
+  runCommand,
+  runDoctor,
+  type Platform,
+} from '../../host/install.js';
+import { probeScanner } from '../../host/probe.js';
+import { one, parseArgs } from '../args.js';
+import type { CliIo } from '../io.js';
+
+const HELP = `usage: unseal host install [--scanner URL] [--system] [--dry-run]
+       unseal host uninstall [--system] [--dry-run]
+       unseal host doctor [--scanner URL] [--clamd-conf FILE] [--no-scan]
+
+install    writes the manifest unseal_host.json, a launcher pinning this node, and host-config.json
+           (with --scanner) where Thunderbird looks: ~/.mozilla/native-messaging-hosts (Linux),
+           ~/Library/Mozilla/NativeMessagingHosts (macOS), %LOCALAPPDATA%\\Unseal + HKCU registry
+           (Windows); --system for all users (/usr/lib/mozilla/..., /Library/Application Support/...,
+           %ProgramData% + HKLM).
+uninstall  removes the manifest, the launcher and the registry value (keeps host-config.json).
+doctor     checks the registration, node, the scanner and its canaries; prints ok|warn|fail lines;
+           exits 0 when nothing failed.`;
+
+function currentPlatform(): Platform {
+  if (process.platform === 'darwin' || process.platform === 'win32') return process.platform;
+  return 'linux';
+}
+
+/** The host bundle sits next to the CLI bundle in dist/; from the sources, in dist/ at the root. */
+export function findHostScript(env: NodeJS.ProcessEnv): string {
+  if (env['UNSEAL_HOST_SCRIPT']) return env['UNSEAL_HOST_SCRIPT'];
+  const candidates = [new URL('../host/unseal-host.mjs', import.meta.url), new URL('../../../dist/host/unseal-host.mjs', import.meta.url)].map((u) => fileURLToPath(u));
+  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === 'help') {
+    io.out(`${HELP}\n`);
+    return sub ? 0 : 2;
+  }
+  const args = parseArgs(rest, { scanner: { value: true }, system: {}, 'dry-run': {}, 'clamd-conf': { value: true }, 'no-scan': {}, help: {} });
+  if (args.flags.has('help')) {
+    io.out(`${HELP}\n`);
+    return 0;
+  }
+  if (args.positionals.length > 0) throw new UnsealError('usage', `unexpected argument ${args.positionals[0]}`);
+  const platform = currentPlatform();
+  const system = args.flags.has('system');
+  const dry = args.flags.has('dry-run');
+  const scanner = one(args, 'scanner');
+  switch (sub) {
+    case 'install':
+    case 'uninstall': {
+      const hostScript = findHostScript(io.env);
+      const plan = planInstall({ platform, env: io.env, system, nodePath: process.execPath, hostScript, ...(scanner ? { scanner } : {}) });
+      if (sub === 'install') {
+        if (!dry && !existsSync(hostScript)) throw new UnsealError('io', `host script ${hostScript} not found: build it first (node build.mjs)`);
+        const steps = describeInstall(plan);
+        if (dry) {
+          io.out(`dry run; would:\n${steps.map((s) => `  ${s.replace(/\n/g, '\n    ')}`).join('\n')}\n`);
+          return 0;
+        }
+        try {
+          await applyInstall(plan);
+        } catch (e) {
+          throw new UnsealError('io', `install failed: ${(e as Error).message}${system ? ' (--system needs administrator rights)' : ''}`);
+        }
+        io.out(`installed ${plan.manifestPath}\nlauncher ${plan.launcherPath}\n${plan.config ? `scanner ${plan.config.scanner} (in ${plan.configPath})\n` : ''}next: unseal host doctor\n`);
+        return 0;
+      }
+      if (dry) {
+        io.out(`dry run; would:\n${describeUninstall(plan).map((s) => `  ${s}`).join('\n')}\n`);
+        return 0;
+      }
+      const removed = await applyUninstall(plan);
+      io.out(removed.length ? `removed:\n${removed.map((r) => `  ${r}`).join('\n')}\n` : 'nothing to remove\n');
+      return 0;
+    }
+    case 'doctor': {
+      const checks = await runDoctor({
+        platform,
+        env: io.env,
+        run: runCommand,
+        ...(args.flags.has('no-scan') ? {} : { probeScanner: (url: string) => probeScanner(url) }),
+        ...(scanner ? { scannerUrl: scanner } : {}),
+        ...(one(args, 'clamd-conf') ? { clamdConf: one(args, 'clamd-conf')! } : {}),
+      });
+      for (const c of checks) io.out(`${formatCheck(c)}\n`);
+      const failed = checks.filter((c) => c.status === 'fail').length;
+      // doctor's report is the point even when something failed, so it goes to stderr as well:
+      // the CLI frame only flushes stdout on exit 0.
+      if (failed > 0) {
+        for (const c of checks) io.err(formatCheck(c));
+        io.err(`${failed} check${failed === 1 ? '' : 's'} failed`);
+        return 1;
+      }
+      return 0;
+    }
+    default:
+      throw new UnsealError('usage', `unknown host subcommand '${sub}' (install, uninstall, doctor)`);
+  }
+}

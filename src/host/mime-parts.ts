@@ -1,0 +1,36 @@
+/**
+ * The one place the host reaches into the core MIME parser, so the scan logic depends on a
+ * narrow shape (path, type, name, lazy bytes) rather than on the parser's entity tree.
+ */
+import { leafParts, parseMime } from '../core/mime/index.js';
+
+export interface MessagePart {
+  /** Human path, e.g. `attachments/2 invoice.zip`; it names the part in findings. */
+  readonly path: string;
+  readonly contentType: string;
+  readonly filename?: string;
+  /** Decoded on demand, so a large message is not held twice over while parts wait for the scanner. */
+  readonly data: () => Uint8Array;
+}
+
+/** Every decoded leaf part and every nested message/rfc822 as a whole. Throws on unparseable MIME. */
+export function splitMessage(bytes: Uint8Array): MessagePart[] {
+  return leafParts(parseMime(bytes)).map((p) => ({
+    path: p.path,
+    contentType: p.contentType,
+    ...(p.filename !== undefined ? { filename: p.filename } : {}),
+    data: p.data,
+  }));
+}
+
+/** Mail starts with header lines (`Name: value`); anything else is scanned as one opaque file. */
+export function looksLikeMessage(bytes: Uint8Array): boolean {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 4096));
+  const firstBlank = head.search(/\r?\n\r?\n/);
+  const headerBlock = firstBlank === -1 ? head : head.slice(0, firstBlank);
+  const lines = headerBlock.split(/\r?\n/).filter((l) => l.length > 0);
+  if (lines.length === 0 || firstBlank === -1) return false;
+  const fieldLine = /^[!-9;-~]+:/;
+  if (!lines.every((l) => fieldLine.test(l) || /^[ \t]/.test(l) || l.startsWith('From '))) return false;
+  return lines.some((l) => /^(content-type|mime-version|from|to|subject|date|message-id|received):/i.test(l));
+}

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aggregate, scanMessage } from '../../../src/host/scan-message.js';
+import { createScanner } from '../../../src/host/scanners/create.js';
+import type { Scanner } from '../../../src/host/scanners/types.js';
+import { eicarBytes } from '../../../src/host/scanners/eicar.js';
+import { startClamd, TEST_SIGNATURE_REPORTED, type ClamdHandle } from '../../helpers/scanners/index.js';
+import { messageWithAttachment, nestedMessage, plainMessage } from '../../helpers/host/messages.js';
+
+let clamd: ClamdHandle;
+let scanner: Scanner;
+
+beforeAll(async () => {
+  clamd = await startClamd({ alertExceedsMax: true });
+  scanner = createScanner(clamd.url, { timeoutMs: 20_000 });
+});
+afterAll(async () => {
+  await scanner?.close();
+  await clamd?.stop();
+});
+
+describe('scanMessage with a real clamd', () => {
+  it('finds EICAR in an attachment and names the part', async () => {
+    const v = await scanMessage(messageWithAttachment(), scanner);
+    expect(v.verdict).toBe('infected');
+    if (v.verdict !== 'infected') return;
+    expect(v.engine.engine).toMatch(/^ClamAV \d/);
+    expect(v.findings).toContainEqual({ part: 'attachments/1 invoice.com', signature: TEST_SIGNATURE_REPORTED });
+    // clamd parses the whole message itself too (ScanMail yes), so the entity is flagged as well.
+    expect(v.findings).toContainEqual({ part: 'message', signature: TEST_SIGNATURE_REPORTED });
+  });
+
+  it('finds EICAR inside an attached message/rfc822 and names the nested path', async () => {
+    const v = await scanMessage(nestedMessage(), scanner);
+    expect(v.verdict).toBe('infected');
+    if (v.verdict !== 'infected') return;
+    const parts = v.findings.map((f) => f.part);
+    expect(parts.some((p) => p.includes(' › ') && p.endsWith('inner.com'))).toBe(true);
+  });
+
+  it('calls a clean message clean only after scanning the whole and every part', async () => {
+    const v = await scanMessage(messageWithAttachment({ payload: new TextEncoder().encode('just a pdf, honest') }), scanner);
+    expect(v).toMatchObject({ verdict: 'clean', scannedParts: 3 });
+    expect(await scanMessage(plainMessage(), scanner)).toMatchObject({ verdict: 'clean', scannedParts: 2 });
+  });
+
+  it('scans a non-message as one object in object mode', async () => {
+    expect(await scanMessage(eicarBytes(), scanner, { mode: 'object', name: 'x.com' })).toMatchObject({
+      verdict: 'infected',
+      findings: [{ part: 'message', signature: TEST_SIGNATURE_REPORTED }],
+    });
+  });
+
+  it('is unscanned (unavailable), not clean, when the scanner is not there', async () => {
+    const down = createScanner(`clamd+unix://${clamd.dir}/no-such.ctl`, { timeoutMs: 2000 });
+    const v = await scanMessage(plainMessage(), down);
+    expect(v).toMatchObject({ verdict: 'unscanned', reason: 'unavailable' });
+    await down.close();
+  });
+});
+
+describe('aggregate', () => {
+  const engine = { engine: 'E 1' };
+  it('infected beats unscanned beats clean', () => {
+    expect(
+      aggregate(engine, [
+        { path: 'message', result: { verdict: 'clean' } },
+        { path: 'a', result: { verdict: 'unscanned', reason: 'timeout', message: 'slow' } },
+        { path: 'b', result: { verdict: 'infected', signatures: ['S1', 'S2'] } },
+      ]),
+    ).toEqual({ verdict: 'infected', engine, findings: [{ part: 'b', signature: 'S1' }, { part: 'b', signature: 'S2' }] });
+    expect(
+      aggregate(engine, [
+        { path: 'message', result: { verdict: 'clean' } },
+        { path: 'a', result: { verdict: 'unscanned', reason: 'too_large', message: 'over 100M' } },
+        { path: 'b', result: { verdict: 'unscanned', reason: 'timeout', message: 'slow' } },
+      ]),
+    ).toEqual({ verdict: 'unscanned', reason: 'too_large', message: 'a: over 100M (and 1 more part)', engine });
+    expect(aggregate(engine, [{ path: 'message', result: { verdict: 'clean' } }])).toEqual({ verdict: 'clean', engine, scannedParts: 1 });
+    expect(aggregate(engine, [])).toMatchObject({ verdict: 'unscanned' });
+    expect(aggregate(engine, [{ path: 'x', result: { verdict: 'infected', signatures: [] } }])).toMatchObject({ findings: [{ part: 'x', signature: '(unnamed)' }] });
+  });
+});
