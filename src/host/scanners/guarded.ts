@@ -1,0 +1,117 @@
+import type { EngineInfo } from '../../protocol/scan.js';
+import { checkCanaries, type CanaryReport } from './canary.js';
+import { unscanned } from './net.js';
+import type { PartVerdict, ScanOptions, Scanner } from './types.js';
+
+export const DEFAULT_CANARY_TTL_MS = 6 * 60 * 60 * 1000;
+/** A failed check is retried sooner: the admin is probably fixing the configuration right now. */
+export const DEFAULT_FAILED_RETRY_MS = 30_000;
+
+export interface GuardOptions {
+  ttlMs?: number;
+  failedRetryMs?: number;
+  /** Injected for tests; defaults to checkCanaries. */
+  check?: (s: Scanner, o: { signal?: AbortSignal }) => Promise<CanaryReport>;
+}
+
+export type GuardedScanner = Scanner & { lastCanaryReport(): CanaryReport | undefined };
+
+function engineKey(e: EngineInfo): string {
+  return `${e.engine}\u0000${e.signatures ?? ''}`;
+}
+
+/**
+ * A scanner whose answers only count once it has proven, with canaries, that it finds what it is
+ * supposed to find. Until then — and whenever the engine or its signatures change, or the TTL
+ * runs out — every answer is unscanned('misconfigured'). "Infected" is passed through even
+ * before the check: refusing to show content is never the unsafe direction.
+ */
+export function guardWithCanaries(scanner: Scanner, opts: GuardOptions = {}): GuardedScanner {
+  const ttlMs = opts.ttlMs ?? DEFAULT_CANARY_TTL_MS;
+  const failedRetryMs = Math.min(opts.failedRetryMs ?? DEFAULT_FAILED_RETRY_MS, ttlMs);
+  const check = opts.check ?? ((s, o) => checkCanaries(s, o));
+  let report: CanaryReport | undefined;
+  let reportKey: string | undefined;
+  let reportAt = 0;
+  let running: Promise<CanaryReport> | undefined;
+
+  const fresh = (key: string) => {
+    if (!report || reportKey !== key) return false;
+    const age = Date.now() - reportAt;
+    return age < (report.ok ? ttlMs : failedRetryMs);
+  };
+
+  const ensure = async (key: string, signal?: AbortSignal): Promise<CanaryReport> => {
+    if (fresh(key) && report) return report;
+    // One check at a time; concurrent scans wait for the same one. The check is not tied to a
+    // single caller's signal: one cancelled scan must not poison everyone's result.
+    running ??= check(scanner, {})
+      .then((r) => {
+        report = r;
+        reportKey = r.engine ? engineKey(r.engine) : key;
+        reportAt = Date.now();
+        return r;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    if (!signal) return running;
+    return Promise.race([
+      running,
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(new Error('cancelled'));
+        signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
+      }),
+    ]);
+  };
+
+  const misconfigured = (r: CanaryReport, engine: EngineInfo): PartVerdict => {
+    const missed = r.results.filter((x) => !x.pass).map((x) => x.canary);
+    return {
+      ...unscanned(
+        'misconfigured',
+        `scanner ${scanner.url} failed its self-test (${missed.join(', ')}); its answers are not trusted until fixed: ${r.advice.join('; ') || 'see the canary report'}`,
+      ),
+      engine,
+    };
+  };
+
+  return {
+    url: scanner.url,
+    ...(scanner.kind ? { kind: scanner.kind } : {}),
+    engineInfo: (signal) => scanner.engineInfo(signal),
+    ping: (signal) => scanner.ping(signal),
+    close: () => scanner.close(),
+    lastCanaryReport: () => report,
+    async scan(data: Uint8Array, o: ScanOptions = {}): Promise<PartVerdict> {
+      let engine: EngineInfo;
+      try {
+        engine = await scanner.engineInfo(o.signal);
+      } catch (e) {
+        if (o.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled`);
+        return unscanned('unavailable', e instanceof Error ? e.message : String(e));
+      }
+      const key = engineKey(engine);
+      let r: CanaryReport;
+      try {
+        r = await ensure(key, o.signal);
+      } catch {
+        return unscanned('cancelled', `${scanner.url}: cancelled during the scanner self-test`);
+      }
+      if (!r.ok) {
+        const v = await scanner.scan(data, o);
+        // A detection by a scanner that misses other things is still a detection.
+        if (v.verdict === 'infected') return v;
+        return misconfigured(r, engine);
+      }
+      const v = await scanner.scan(data, o);
+      if (v.engine && engineKey(v.engine) !== key && v.verdict === 'clean') {
+        // The engine changed between the check and this answer (e.g. a new ISTag): re-verify first.
+        const r2 = await ensure(engineKey(v.engine), o.signal).catch(() => undefined);
+        if (!r2?.ok) return r2 ? misconfigured(r2, v.engine) : unscanned('cancelled', `${scanner.url}: cancelled`);
+        return scanner.scan(data, o);
+      }
+      return v;
+    },
+  };
+}
