@@ -405,7 +405,7 @@ function checkClamdConf(url: string, d: DoctorDeps, checks: Check[]): void {
     checks.push({
       status: 'fail',
       what: 'clamd AlertExceedsMax',
-      fix: `${path}: add "AlertExceedsMax yes" and restart clamd — without it content over MaxFileSize/MaxScanSize is reported clean after a partial scan`,
+      fix: `${path}: add "AlertExceedsMax yes" and restart clamd — without it content over MaxFileSize/MaxScanSize is reported clean after a partial scan${d.clamdConf ? '' : ' (if your clamd runs with another config file, pass --clamd-conf FILE)'}`,
     });
   }
 }

@@ -22,8 +22,12 @@ export class HostProcess {
   private readonly waiters: { match: (r: HostReply) => boolean; resolve: (r: HostReply) => void }[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(env: NodeJS.ProcessEnv, args: string[] = []) {
-    this.child = spawn(process.execPath, [HOST_BUNDLE, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `launch` starts something else than the bundle, e.g. the launcher script install wrote. */
+  constructor(env: NodeJS.ProcessEnv, args: string[] = [], launch?: { command: string; args: string[]; cwd: string }) {
+    const opts = { env: { PATH: process.env['PATH'], ...env }, stdio: ['pipe', 'pipe', 'pipe'] as ('pipe')[] };
+    this.child = launch
+      ? spawn(launch.command, launch.args, { ...opts, cwd: launch.cwd })
+      : spawn(process.execPath, [HOST_BUNDLE, ...args], opts);
     const decoder = new FrameDecoder();
     this.child.stdout!.on('data', (d: Buffer) => {
       for (const f of decoder.push(d)) {

@@ -1,0 +1,144 @@
+/**
+ * `unseal host install|doctor|uninstall` and `unseal scan` through the built CLI, with a temp HOME
+ * so the real files land where Thunderbird would look for this user, and a real clamd.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eicarBytes } from '../../../src/host/scanners/eicar.js';
+import { startClamd, TEST_SIGNATURE_REPORTED, type ClamdHandle } from '../../helpers/scanners/index.js';
+import { HostProcess } from '../../helpers/host/host-process.js';
+import { messageWithAttachment, plainMessage } from '../../helpers/host/messages.js';
+
+const CLI = resolve('dist/cli/unseal.mjs');
+const HOST = resolve('dist/host/unseal-host.mjs');
+let clamd: ClamdHandle;
+let work: string;
+
+function cli(args: string[], env: NodeJS.ProcessEnv, input?: Uint8Array) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], ...env }, encoding: 'utf8', ...(input ? { input } : {}) });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, ['build.mjs'], { stdio: 'inherit' });
+  work = mkdtempSync(join(tmpdir(), 'unseal-cli-it-'));
+  clamd = await startClamd({ alertExceedsMax: true });
+});
+afterAll(async () => {
+  await clamd?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('unseal host install / doctor / uninstall', () => {
+  it('dry-run prints the plan and writes nothing', () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    const r = cli(['host', 'install', '--dry-run', '--scanner', clamd.url], { HOME: home });
+    expect(r.code).toBe(0);
+    const dir = join(home, '.mozilla', 'native-messaging-hosts');
+    expect(r.out).toContain(`write ${dir}/unseal_host.json:`);
+    expect(r.out).toContain(`exec "${process.execPath}" "${HOST}" "$@"`);
+    expect(r.out).toContain('"allowed_extensions": [');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('installs real files that doctor accepts, and the launcher starts a host that reads host-config.json', async () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    const env = { HOME: home };
+    const inst = cli(['host', 'install', '--scanner', clamd.url], env);
+    expect(inst.code, inst.err).toBe(0);
+    const dir = join(home, '.mozilla', 'native-messaging-hosts');
+    const manifest = JSON.parse(readFileSync(join(dir, 'unseal_host.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toEqual({ name: 'unseal_host', description: expect.any(String), path: join(dir, 'unseal-host'), type: 'stdio', allowed_extensions: ['unseal@unseal.example'] });
+    expect(statSync(join(dir, 'unseal-host')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(dir, 'unseal-host'), 'utf8')).toBe(`#!/bin/sh\nexec "${process.execPath}" "${HOST}" "$@"\n`);
+    expect(JSON.parse(readFileSync(join(dir, 'host-config.json'), 'utf8'))).toEqual({ scanner: clamd.url });
+
+    const doc = cli(['host', 'doctor', '--clamd-conf', clamd.configPath], env);
+    expect(doc.code, doc.err).toBe(0);
+    const lines = doc.out.trim().split('\n');
+    for (const what of ['host manifest', 'manifest JSON', 'allowed_extensions', 'launcher', 'host script', 'node for the launcher', 'scanner reachable', 'canary check', 'clamd AlertExceedsMax']) {
+      expect(lines.some((l) => l.startsWith('ok    ') && l.includes(`  ${what}  `)), `${what} in\n${doc.out}`).toBe(true);
+    }
+    expect(lines.some((l) => l.startsWith('fail'))).toBe(false);
+
+    // Thunderbird's way of starting it: the launcher, argv [manifest, add-on id], cwd = its dir,
+    // and no UNSEAL_* variables: the scanner must come from host-config.json.
+    const launched = new HostProcess({ HOME: home }, [], { command: join(dir, 'unseal-host'), args: [join(dir, 'unseal_host.json'), 'unseal@unseal.example'], cwd: dir });
+    const hello = await launched.request({ id: 'l1', type: 'hello', protocol: 1, client: 'test' });
+    expect(hello).toMatchObject({ type: 'hello', scanner: clamd.url });
+    expect(await launched.close()).toBe(0);
+
+    const un = cli(['host', 'uninstall'], env);
+    expect(un.code).toBe(0);
+    expect(un.out).toContain(join(dir, 'unseal_host.json'));
+    expect(existsSync(join(dir, 'unseal_host.json'))).toBe(false);
+    expect(existsSync(join(dir, 'unseal-host'))).toBe(false);
+  });
+
+  it('doctor fails with what to do when nothing is installed, and warns about manifests Thunderbird ignores', () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    const stray = join(home, '.thunderbird', 'native-messaging-hosts');
+    mkdirSync(stray, { recursive: true });
+    writeFileSync(join(stray, 'unseal_host.json'), '{}');
+    const r = cli(['host', 'doctor', '--no-scan'], { HOME: home });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^fail  host manifest  not found in .*: run `unseal host install`$/m);
+    expect(r.err).toContain(`warn  stray manifest  ${join(stray, 'unseal_host.json')} is not read by Thunderbird`);
+    expect(r.err).toMatch(/^fail  scanner  no scanner configured/m);
+  });
+
+  it('doctor fails a clamd whose config lacks AlertExceedsMax, and a broken launcher', () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    expect(cli(['host', 'install', '--scanner', clamd.url], { HOME: home }).code).toBe(0);
+    const conf = join(work, 'stock-clamd.conf');
+    writeFileSync(conf, `LocalSocket ${clamd.socketPath}\n#AlertExceedsMax yes\n`);
+    const dir = join(home, '.mozilla', 'native-messaging-hosts');
+    writeFileSync(join(dir, 'unseal-host'), '#!/bin/sh\nexec "/nonexistent/node" "/nonexistent/host.mjs" "$@"\n');
+    const r = cli(['host', 'doctor', '--clamd-conf', conf, '--no-scan'], { HOME: home });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`fail  clamd AlertExceedsMax  ${conf}: add "AlertExceedsMax yes" and restart clamd`);
+    expect(r.err).toContain('fail  host script  /nonexistent/host.mjs');
+    expect(r.err).toMatch(/fail  node for the launcher  \/nonexistent\/node does not run/);
+  });
+});
+
+describe('unseal scan', () => {
+  it('reports an infected attachment as JSON with exit 10', () => {
+    const file = join(work, 'infected.eml');
+    writeFileSync(file, messageWithAttachment());
+    const r = cli(['scan', '--scanner', clamd.url, '--json', file], {});
+    expect(r.code, r.err).toBe(10);
+    const report = JSON.parse(r.out) as { scan: { verdict: string; findings: { part: string; signature: string }[]; reason: null; engine: { engine: string } } };
+    expect(report.scan.verdict).toBe('infected');
+    expect(report.scan.reason).toBeNull();
+    expect(report.scan.engine.engine).toMatch(/^ClamAV/);
+    expect(report.scan.findings).toContainEqual({ part: 'attachments/1 invoice.com', signature: TEST_SIGNATURE_REPORTED });
+  });
+
+  it('exit 0 for a clean message from stdin, and scans a non-message file as one object', () => {
+    const clean = cli(['scan', '--scanner', clamd.url, '-'], {}, plainMessage());
+    expect(clean.code, clean.err).toBe(0);
+    expect(clean.out).toContain('verdict: clean');
+    expect(clean.out).toContain('scanned: 2 objects');
+    const bin = join(work, 'payload.com');
+    writeFileSync(bin, eicarBytes());
+    const r = cli(['scan', bin], { UNSEAL_SCANNER: clamd.url });
+    expect(r.code).toBe(10);
+    expect(r.out).toContain(`found: ${TEST_SIGNATURE_REPORTED} in message`);
+  });
+
+  it('exit 11 with the reason when the scanner is unreachable', () => {
+    const r = cli(['scan', '--scanner', `clamd+unix://${work}/none.ctl`, '--json', '-'], {}, plainMessage());
+    expect(r.code).toBe(11);
+    expect(JSON.parse(r.out)).toMatchObject({ scan: { verdict: 'unscanned', reason: 'unavailable', findings: [] } });
+  });
+
+  it('usage error (exit 2) without a scanner', () => {
+    const r = cli(['scan', '-'], {}, plainMessage());
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no scanner: give --scanner URL or set UNSEAL_SCANNER');
+  });
+});
