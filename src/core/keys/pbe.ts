@@ -90,9 +90,9 @@ export async function pbeDecrypt(crypto: SubtleCrypto, algId: Uint8Array, data: 
   try {
     if (o === PBE_OID.pbes2) return await pbes2(crypto, algId, need(paramsT, what), data, pw.utf8, what);
     const p12 = PKCS12_PBE[o];
-    if (p12) return pkcs12Pbe(crypto, p12, algId, need(paramsT, what), data, pw.bmp, what);
+    if (p12) return await pkcs12Pbe(crypto, p12, algId, need(paramsT, what), data, pw.bmp, what);
     const p1 = PBES1[o];
-    if (p1) return pbes1(crypto, p1, algId, need(paramsT, what), data, pw.utf8, what);
+    if (p1) return await pbes1(crypto, p1, algId, need(paramsT, what), data, pw.utf8, what);
   } catch (e) {
     if (isUnsealError(e) && e.kind === 'decryption_failed') wrongPassword(what, e);
     throw e;
