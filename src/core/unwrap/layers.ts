@@ -73,9 +73,11 @@ export async function unwrapLayers(crypto: SubtleCrypto, input: Uint8Array, mate
   for (let depth = 0; depth <= MAX_LAYERS; depth++) {
     if (depth === MAX_LAYERS) throw new UnsealError('malformed_cms', `more than ${MAX_LAYERS} nested S/MIME layers`);
     if (cur.kind === 'mime') {
-      const part = pickLayer(cur.entity, depth === 0 && outer !== undefined);
+      // Until something was decrypted, an encrypted part may sit anywhere (attached, or inside a
+      // clear-signed multipart/mixed); after that only the entity itself is a layer.
+      const part = pickLayer(cur.entity, firstDecrypted === undefined);
       if (!part) break;
-      if (part.path !== '' && depth === 0) unprotectedSiblings = countLeaves(cur.entity) - 1;
+      if (part.path !== '' && firstDecrypted === undefined) unprotectedSiblings += countLeaves(cur.entity) - 1;
       if (part.kind === 'multipart-signed') {
         const [signedPart, sigPart] = part.entity.children;
         if (!signedPart || !sigPart) throw new UnsealError('malformed_mime', 'multipart/signed without two parts');
@@ -148,16 +150,16 @@ export async function unwrapLayers(crypto: SubtleCrypto, input: Uint8Array, mate
 }
 
 /**
- * The next layer to open in a MIME entity: the entity itself when it is S/MIME; at the top of a
- * transport message also an encrypted part attached further down (forwarded p7m, torture 03).
- * Inside decrypted content only the entity itself counts, so an attachment that happens to be a
- * .p7m is shown as an attachment, not silently opened and merged.
+ * The next layer to open in a MIME entity: the entity itself when it is S/MIME; before anything was
+ * decrypted also an encrypted part further down (forwarded p7m, torture 03; a p7m inside a
+ * clear-signed multipart/mixed). Inside decrypted content only the entity itself counts, so an
+ * attachment that happens to be a .p7m is shown as an attachment, not silently opened and merged.
  */
-function pickLayer(e: MimeEntity, isTransport: boolean): SmimePart | undefined {
+function pickLayer(e: MimeEntity, beforeDecryption: boolean): SmimePart | undefined {
   const parts = findSmimeParts(e);
   const self = parts.find((p) => p.path === '' && p.kind !== 'certs-only');
   if (self) return self;
-  if (!isTransport) return undefined;
+  if (!beforeDecryption) return undefined;
   return parts.find((p) => p.kind === 'enveloped' || p.kind === 'authEnveloped') ?? parts.find((p) => p.kind === 'signed-data' || p.kind === 'multipart-signed');
 }
 
