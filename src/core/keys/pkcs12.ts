@@ -72,8 +72,10 @@ export function looksLikePkcs12(der: Uint8Array): boolean {
 
 export async function readPkcs12(crypto: SubtleCrypto, der: Uint8Array, password: string | undefined): Promise<FileContents> {
   return parsingAsync('PKCS#12 file', async () => {
+    // A truncated file fails in readTlv (declared length beyond the data); trailing bytes after
+    // the PFX (NUL padding from some exporters) are ignored, as OpenSSL does.
     const top = readTlv(der, 0);
-    if (top.tag !== 16 || top.end !== der.length) unreadable('PKCS#12 file', 'not a DER/BER PFX (truncated or trailing data)');
+    if (top.tag !== 16) unreadable('PKCS#12 file', 'not a PFX');
     const [verT, authSafeT, macT] = children(der, top);
     if (!verT || !authSafeT || verT.tag !== 2 || authSafeT.tag !== 16) unreadable('PKCS#12 file', 'not a PFX');
     const version = smallInt(der, verT);

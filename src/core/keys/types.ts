@@ -36,7 +36,12 @@ export interface CertInfo {
 }
 
 export interface KeyRecord {
-  /** sha256 hex of the canonical SPKI DER of this key's public key; independent of any certificate. */
+  /**
+   * sha256 hex of the canonical SPKI DER of this key's public key (rsaEncryption / ecPublicKey with
+   * named curve / X25519), so it is the same from .p12, PEM or DER and equals the SHA-256 of an
+   * ordinary certificate's SPKI. Only an X25519/X448 key whose public half the runtime cannot
+   * derive falls back to the SHA-256 of its PKCS#8.
+   */
   id: string;
   privateKey: PrivateKeyMaterial;
   /** The leaf whose public key matches this private key. */
