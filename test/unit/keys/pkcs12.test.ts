@@ -59,6 +59,13 @@ describe('wrong password, garbage, truncation', () => {
     }
   });
 
+  it('NUL padding after the PFX is ignored', async () => {
+    const full = corpusFile('producers/pkcs12/p12-ossl3-default.p12');
+    const padded = new Uint8Array(full.length + 7);
+    padded.set(full);
+    expect((await importPkcs12(subtle, padded, 'test1234')).keys).toHaveLength(1);
+  });
+
   it('garbage ⇒ key_unreadable', async () => {
     expect(await rejectionKind(importPkcs12(subtle, new TextEncoder().encode('not a pkcs12 file at all'), 'x'))).toBe('key_unreadable');
     expect(await rejectionKind(loadKeyFile(subtle, new Uint8Array(64).fill(0x30), {}))).toBe('key_unreadable');
