@@ -3,10 +3,25 @@ import { eicarBytes } from './eicar.js';
 import type { PartVerdict, Scanner, ScannerKind } from './types.js';
 import { concatBytes, storedZip } from './zip.js';
 
-/** Past c-icap's stock MaxObjectSize (5M) and its 2M percent-data threshold, under clamd's stream limits. */
+/** Past c-icap's stock MaxObjectSize (5M), under clamd's stream limits. */
 export const PADDED_CANARY_BYTES = 6 * 1024 * 1024;
+/**
+ * Between c-icap's stock StartSendPercentDataAfter (2M) and MaxObjectSize (5M): the window where
+ * the stock virus_scan service streams 5 % of the object back and then drops the verdict
+ * (measured: 200, truncated body, no infection header).
+ */
+export const MID_CANARY_BYTES = 3 * 1024 * 1024;
 
-export type CanaryName = 'eicar-plain' | 'eicar-padded' | 'eicar-pdf' | 'eicar-zip' | 'eicar-mime' | 'clean-control';
+export type CanaryName =
+  | 'eicar-plain'
+  | 'eicar-padded'
+  | 'eicar-padded-3m'
+  | 'eicar-pdf'
+  | 'eicar-zip'
+  | 'eicar-mime'
+  | 'clean-control';
+
+const PADDED: CanaryName[] = ['eicar-padded', 'eicar-padded-3m'];
 
 export interface CanaryResult {
   canary: CanaryName;
@@ -124,6 +139,11 @@ export function mimeWithAttachment(fileName: string, payload: Uint8Array, conten
 export function buildCanaries(): Canary[] {
   const eicar = eicarBytes();
   const pad = padding(PADDED_CANARY_BYTES);
+  const paddedZip = (bytes: number) =>
+    storedZip([
+      { name: 'padding.txt', data: pad.subarray(0, bytes) },
+      { name: 'eicar.com', data: eicar },
+    ]);
   return [
     { name: 'eicar-plain', expected: 'infected', data: eicar, contentType: 'application/octet-stream', fileName: 'eicar.com' },
     {
@@ -131,13 +151,11 @@ export function buildCanaries(): Canary[] {
       // size limit or skips big objects cannot see it.
       name: 'eicar-padded',
       expected: 'infected',
-      data: storedZip([
-        { name: 'padding.txt', data: pad },
-        { name: 'eicar.com', data: eicar },
-      ]),
+      data: paddedZip(PADDED_CANARY_BYTES),
       contentType: 'application/zip',
       fileName: 'large.zip',
     },
+    { name: 'eicar-padded-3m', expected: 'infected', data: paddedZip(MID_CANARY_BYTES), contentType: 'application/zip', fileName: 'medium.zip' },
     { name: 'eicar-pdf', expected: 'infected', data: pdfWithEmbedded('eicar.com', eicar), contentType: 'application/pdf', fileName: 'document.pdf' },
     { name: 'eicar-zip', expected: 'infected', data: storedZip([{ name: 'eicar.com', data: eicar }]), contentType: 'application/zip', fileName: 'eicar.zip' },
     { name: 'eicar-mime', expected: 'infected', data: mimeWithAttachment('eicar.com', eicar), contentType: 'message/rfc822', fileName: 'message.eml' },
@@ -154,7 +172,7 @@ export function buildCanaries(): Canary[] {
 function passes(c: Canary, got: PartVerdict): boolean {
   if (c.expected === 'clean') return got.verdict === 'clean';
   if (got.verdict === 'infected') return true;
-  return c.name === 'eicar-padded' && got.verdict === 'unscanned' && got.reason === 'too_large';
+  return PADDED.includes(c.name) && got.verdict === 'unscanned' && got.reason === 'too_large';
 }
 
 function flavour(kind: ScannerKind | undefined, engine: EngineInfo | undefined): 'clamd' | 'c-icap' | 'icap' | 'command' | 'unknown' {
@@ -187,37 +205,41 @@ export function adviceFor(results: CanaryResult[], kind: ScannerKind | undefined
         : 'the engine does not detect the EICAR test file: make sure signatures are loaded (clamd: DatabaseDirectory with current databases; run freshclam)',
     );
   }
-  const padded = got('eicar-padded');
-  if (failed('eicar-padded') && padded) {
-    if (f === 'command' && padded.verdict === 'clean') {
+  const paddedFails = PADDED.filter(failed).map((n) => got(n)!);
+  const paddedRefused = PADDED.map(got).filter((g) => g?.verdict === 'unscanned' && g.reason === 'too_large');
+  if (paddedFails.length > 0) {
+    const anyClean = paddedFails.some((g) => g.verdict === 'clean');
+    const anyTruncated = paddedFails.some((g) => g.verdict === 'unscanned' && g.reason === 'engine_error');
+    if (f === 'command' && anyClean) {
       add(`${clamdConf}: raise StreamMaxLength above your largest mail: clamdscan --stream silently sends only the first StreamMaxLength bytes and reports OK`);
     }
     if (f === 'clamd' || f === 'command') {
       add(`${clamdConf}: set AlertExceedsMax yes (content over MaxFileSize/MaxScanSize is otherwise reported OK without being scanned)`);
       add(`${clamdConf}: set MaxFileSize and MaxScanSize above your largest mail (e.g. MaxFileSize 100M, MaxScanSize 400M), and StreamMaxLength likewise`);
     } else if (f === 'c-icap' || f === 'icap') {
-      if (padded.verdict === 'clean') {
+      if (anyClean) {
         add(
           f === 'c-icap'
             ? `use the avscan service URL (sizelimit=off), e.g. ${url.replace(/\/[^/]*$/, '/avscan')}, or raise virus_scan.MaxObjectSize in c-icap virus_scan.conf above your largest mail (objects over it are passed unscanned with 204)`
             : 'ICAP server: raise its maximum scanned object size above your largest mail and make it block (not pass) objects it cannot scan',
         );
-      } else if (padded.verdict === 'unscanned' && padded.reason === 'engine_error') {
+      }
+      if (anyTruncated) {
         add(
           f === 'c-icap'
-            ? 'c-icap virus_scan.conf: set virus_scan.SendPercentData 0 and virus_scan.StartSendPercentDataAfter above virus_scan.MaxObjectSize (the server otherwise streams a truncated object back without a verdict)'
+            ? 'c-icap virus_scan.conf: set virus_scan.SendPercentData 0 and virus_scan.StartSendPercentDataAfter above virus_scan.MaxObjectSize, or use the avscan service URL (mode=simple) (the server otherwise streams a truncated object back without a verdict)'
             : 'ICAP server: disable "data trickling"/partial sending so that it returns a verdict for the whole object',
         );
       }
       add(`${clamdConf}: set AlertExceedsMax yes and MaxFileSize/MaxScanSize above your largest mail`);
     } else {
-      add('the scanner misses EICAR at the end of a 6 MiB object: raise its size limits and make it report objects it could not scan completely');
+      add('the scanner misses EICAR at the end of a large object: raise its size limits and make it report objects it could not scan completely');
     }
-  } else if (padded?.verdict === 'unscanned' && padded.reason === 'too_large') {
+  } else if (paddedRefused.length > 0) {
     add(
       f === 'c-icap' || f === 'icap'
-        ? `optional: ${clamdConf} and the ICAP server refuse objects of ${PADDED_CANARY_BYTES >> 20} MiB (safe, but such mail stays unscanned): raise StreamMaxLength/MaxFileSize/MaxScanSize`
-        : `optional: ${clamdConf} refuses objects of ${PADDED_CANARY_BYTES >> 20} MiB (safe, but such mail stays unscanned): raise StreamMaxLength, MaxFileSize and MaxScanSize`,
+        ? `optional: ${clamdConf} or the ICAP server refuses objects of a few MiB (safe, but such mail stays unscanned): raise StreamMaxLength/MaxFileSize/MaxScanSize`
+        : `optional: ${clamdConf} refuses objects of a few MiB (safe, but such mail stays unscanned): raise StreamMaxLength, MaxFileSize and MaxScanSize`,
     );
   }
   if (failed('eicar-pdf')) {

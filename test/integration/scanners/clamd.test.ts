@@ -163,6 +163,7 @@ describe('canaries against real clamd', () => {
     expect(r.results.map((x) => [x.canary, x.got.verdict])).toEqual([
       ['eicar-plain', 'infected'],
       ['eicar-padded', 'infected'],
+      ['eicar-padded-3m', 'infected'],
       ['eicar-pdf', 'infected'],
       ['eicar-zip', 'infected'],
       ['eicar-mime', 'infected'],
@@ -186,7 +187,7 @@ describe('canaries against real clamd', () => {
       const padded = r.results.find((x) => x.canary === 'eicar-padded')!;
       expect(padded.got.verdict).toBe('clean');
       expect(padded.pass).toBe(false);
-      expect(r.results.filter((x) => !x.pass).map((x) => x.canary)).toEqual(['eicar-padded']);
+      expect(r.results.filter((x) => !x.pass).map((x) => x.canary)).toEqual(['eicar-padded', 'eicar-padded-3m']);
       expect(r.advice.some((a) => a.startsWith('clamd.conf: set AlertExceedsMax yes'))).toBe(true);
       expect(r.advice.join('\n')).toMatch(/MaxFileSize/);
 
