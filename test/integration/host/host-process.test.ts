@@ -168,7 +168,11 @@ describe('scans through the host with a real clamd', () => {
       const r = await h.scan('w1', plainMessage());
       expect(r).toMatchObject({ type: 'scan.result', verdict: { verdict: 'unscanned', reason: 'misconfigured' } });
       const health = await h.request({ id: 'wh', type: 'health' });
-      expect(health).toMatchObject({ ok: false, reachable: true, canary: { state: 'failed', missed: ['eicar-padded'] } });
+      expect(health).toMatchObject({ ok: false, reachable: true, canary: { state: 'failed' } });
+      // Only the size-limit canaries can fail here (their set grows with the scanner backends).
+      const missed = (health['canary'] as { missed: string[] }).missed;
+      expect(missed).toContain('eicar-padded');
+      expect(missed.every((m) => m.startsWith('eicar-padded'))).toBe(true);
       expect((health['canary'] as { advice: string[] }).advice.join(' ')).toMatch(/AlertExceedsMax/);
       expect(await h.close()).toBe(0);
     } finally {
