@@ -1,6 +1,8 @@
 import { openMessage, type OpenedMessage } from '../../core/unwrap/open.js';
 import type { Layer } from '../../core/unwrap/layers.js';
-import { atMostOnePositional, many, parseArgs } from '../args.js';
+import { VERDICT_EXIT_CODES } from '../../protocol/scan.js';
+import { atMostOnePositional, many, one, parseArgs } from '../args.js';
+import { formatVerdict, scanPlaintext, scanReport } from './scan.js';
 import { readInput, type CliIo } from '../io.js';
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, loadMaterial, loadTrust, subtle } from '../key-options.js';
 
@@ -10,7 +12,11 @@ Unwraps every S/MIME layer (encryption, signatures, triple wraps), verifies sign
 MIME inside and reports what the user would read: layers, text, attachments.
 ${KEY_OPTIONS_HELP}
   --trust FILE                   trust anchor certificates for signature checks (PEM/DER; repeatable)
-  --json                         print a JSON report`;
+  --json                         print a JSON report
+  --scanner URL                  scan the decrypted content (whole and part by part) before showing it:
+                                 clamd+unix:///PATH, clamd://HOST:PORT, icap://HOST:PORT/SERVICE, command:...
+                                 (default: $UNSEAL_SCANNER). Content is printed only for a clean verdict;
+                                 exit 10 infected, 11 not scanned.`;
 
 /** JSON-safe layer: byte fields become hex, nothing of the plaintext. */
 export function layerJson(l: Layer): unknown {
@@ -58,7 +64,7 @@ export function reportText(m: OpenedMessage): string {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const p = parseArgs(argv, { ...KEY_OPTIONS, trust: { value: true, repeat: true }, json: {}, help: {} });
+  const p = parseArgs(argv, { ...KEY_OPTIONS, trust: { value: true, repeat: true }, json: {}, help: {}, scanner: { value: true }, timeout: { value: true } });
   if (p.flags.has('help')) {
     io.out(`${HELP}\n`);
     return 0;
@@ -67,7 +73,23 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const material = await loadMaterial(p);
   const trustAnchors = await loadTrust(many(p, 'trust'));
   const m = await openMessage(subtle, input, material, { trustAnchors });
-  io.out(p.flags.has('json') ? `${JSON.stringify(reportJson(m), null, 2)}\n` : reportText(m));
-  return 0;
+  const scannerUrl = one(p, 'scanner') ?? io.env.UNSEAL_SCANNER;
+  if (scannerUrl === undefined) {
+    io.out(p.flags.has('json') ? `${JSON.stringify(reportJson(m), null, 2)}\n` : reportText(m));
+    return 0;
+  }
+  const timeout = one(p, 'timeout');
+  const verdict = await scanPlaintext(m.innermost, scannerUrl, { mode: 'auto', ...(timeout ? { timeoutMs: Number(timeout) } : {}) });
+  // Only a scanner's positive "clean" lets content out; otherwise the report keeps layers and verdict.
+  const clean = verdict.verdict === 'clean';
+  if (p.flags.has('json')) {
+    const full = reportJson(m);
+    const { message: _m, ...withoutContent } = full;
+    io.out(`${JSON.stringify({ ...(clean ? full : withoutContent), ...scanReport(verdict) }, null, 2)}\n`);
+  } else {
+    io.out(clean ? reportText(m) : `${m.layers.map((l, i) => `layer ${i + 1}: ${describeLayer(l)}`).join('\n')}\n`);
+    io.out(formatVerdict(verdict));
+  }
+  return VERDICT_EXIT_CODES[verdict.verdict];
 }
 

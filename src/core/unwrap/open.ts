@@ -11,8 +11,10 @@ export interface OpenedMessage {
   /** RFC 8551 §3.1 header protection: headers of an inner message/rfc822 wrapper. */
   readonly protectedHeaders?: { subject?: string; from?: string; to?: string; date?: string };
   readonly message: MessageContent;
-  /** The decrypted MIME entity (what a scanner must see as a whole). */
+  /** Content octets of the outermost encryption layer. */
   readonly plaintext?: Uint8Array;
+  /** The innermost content as bytes — the MIME entity the user would see, attachments included: what a scanner must see as a whole. */
+  readonly innermost: Uint8Array;
   readonly unprotectedSiblings: number;
 }
 
@@ -54,6 +56,7 @@ export async function openMessage(crypto: SubtleCrypto, input: Uint8Array, mater
     ...(protectedHeaders ? { protectedHeaders } : {}),
     message,
     ...(plaintext ? { plaintext } : {}),
+    innermost: u.entity?.raw ?? u.rawContent ?? new Uint8Array(0),
     unprotectedSiblings: u.unprotectedSiblings,
   };
 }
