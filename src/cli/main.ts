@@ -39,13 +39,17 @@ export async function main(argv: string[]): Promise<number> {
     err: (line) => process.stderr.write(`${line}\n`),
   };
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (!name) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
   }
   const load = COMMANDS[name];
   if (!load) {
-    io.err(`unseal: usage: unknown command '${name}'\n${USAGE}`);
+    io.err(`unseal: usage: unknown command '${name}' (run 'unseal --help')`);
     return 2;
   }
   let code: number;
