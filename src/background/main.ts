@@ -1,0 +1,105 @@
+/**
+ * Composition root of the background (MV3 event page). Every listener is registered synchronously
+ * at the top level, before any await: Thunderbird only wakes the page for events it saw listeners
+ * for, and does not start it on a relaunch without `runtime.onStartup`.
+ *
+ * For now the gate answers `held` for every S/MIME message; the decrypt → scan → render pipeline
+ * plugs in at `decide()` once the key store and the native host client are wired.
+ */
+import { GuardError } from '../protocol/validate.js';
+import { parseDisplayRequest, type GateDecision, type DisplayRequest } from '../protocol/display.js';
+import { markBackgroundStarted, recordCondition, recordDisplayReport } from '../platform/diagnostics.js';
+import { onMessagesDisplayed, onRuntimeMessage, onSelectionChanged, onStartup, type MessageSenderInfo } from '../platform/events.js';
+import { displayedMessages, rawMessage, type DisplayedMessage } from '../platform/messages.js';
+import { classifyRaw, type Classification } from './classify.js';
+import { PrefWatch } from './pref-watch.js';
+
+const startedAt = Date.now();
+
+/** Classifications by message id; the raw original does not change for a given id. */
+const cache = new Map<number, Promise<Classification>>();
+const CACHE_MAX = 200;
+
+function classifyMessage(messageId: number): Promise<Classification> {
+  let c = cache.get(messageId);
+  if (!c) {
+    c = rawMessage(messageId).then(classifyRaw);
+    c.catch(() => cache.delete(messageId));
+    cache.set(messageId, c);
+    if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+  }
+  return c;
+}
+
+async function displayedIn(tabId: number | undefined): Promise<DisplayedMessage | undefined> {
+  if (tabId === undefined) return undefined;
+  const list = await displayedMessages(tabId);
+  return list.length === 1 ? list[0] : undefined;
+}
+
+async function decide(sender: MessageSenderInfo): Promise<GateDecision> {
+  let message: DisplayedMessage | undefined;
+  try {
+    message = await displayedIn(sender.tabId);
+  } catch {
+    return { state: 'held', reason: 'no-displayed-message' };
+  }
+  if (!message) return { state: 'held', reason: 'no-displayed-message' };
+  prefWatch.displayed(message.id);
+  let c: Classification;
+  try {
+    c = await classifyMessage(message.id);
+  } catch {
+    return { state: 'held', reason: 'raw-unavailable', messageId: message.id };
+  }
+  if (c.state === 'plain') return { state: 'plain', messageId: message.id };
+  // TODO(pipeline): decrypt with the key store, scan through unseal_host, then release.
+  return { state: 'held', reason: c.reason, messageId: message.id };
+}
+
+async function route(raw: unknown, sender: MessageSenderInfo): Promise<unknown> {
+  let msg: DisplayRequest;
+  try {
+    msg = parseDisplayRequest(raw);
+  } catch (e) {
+    if (e instanceof GuardError) return { error: 'PROTOCOL', message: e.message };
+    throw e;
+  }
+  switch (msg.type) {
+    case 'display.classify':
+      return decide(sender);
+    case 'display.report': {
+      const message = await displayedIn(sender.tabId).catch(() => undefined);
+      const { type: _type, ...body } = msg;
+      await recordDisplayReport({
+        ...body,
+        ...(sender.tabId !== undefined ? { tabId: sender.tabId } : {}),
+        ...(message ? { messageId: message.id, headerMessageId: message.headerMessageId, subject: message.subject } : {}),
+      });
+      if (message) prefWatch.displayed(message.id);
+      return { ok: true };
+    }
+  }
+}
+
+const prefWatch = new PrefWatch({
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  isSmime: async (id) => (await classifyMessage(id)).state === 'held',
+  onSuspected: (m) =>
+    void recordCondition({
+      code: 'P7M_EXTERNAL_OFF_SUSPECTED',
+      messageId: m.id,
+      headerMessageId: m.headerMessageId,
+      detail: 'An S/MIME message was selected but no message display script ran: mailnews.p7m_external is probably false, so Thunderbird shows its own decryption error instead of letting Unseal gate the message.',
+    }).catch(() => undefined),
+});
+
+// ---- top-level, synchronous registration ----
+onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
+onRuntimeMessage((msg, sender) => route(msg, sender));
+onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));
+onMessagesDisplayed((_tabId, messages) => {
+  for (const m of messages) prefWatch.displayed(m.id);
+});
+void markBackgroundStarted(startedAt, 'load').catch(() => undefined);

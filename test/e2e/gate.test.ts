@@ -1,0 +1,61 @@
+/**
+ * The gating path in a real Thunderbird 153 with `mailnews.p7m_external=true`: a plain message is
+ * left alone; S/MIME messages are sealed at document_start and held (decrypt + scan come later).
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESULTS_DIR, Thunderbird, builtXpi, scenario } from '../helpers/thunderbird/index.js';
+import { DEMO_ENCRYPTED, LEGACY_ENCRYPTED, PLAIN, plainBodyText } from './messages.js';
+
+describe('gate with mailnews.p7m_external=true', () => {
+  let tb: Thunderbird;
+  let backgroundMs = 0;
+
+  beforeAll(async () => {
+    tb = await Thunderbird.start({ xpi: builtXpi(), p7mExternal: true, messages: [PLAIN.file, LEGACY_ENCRYPTED.file, DEMO_ENCRYPTED.file] });
+    backgroundMs = await tb.waitForBackground(60_000);
+    const addon = await tb.addonState();
+    expect(addon?.isActive, `add-on not active: ${JSON.stringify(addon)}`).toBe(true);
+  }, 120_000);
+
+  afterAll(async () => {
+    await tb?.stop();
+  }, 60_000);
+
+  it('plain-untouched: a plain message is reported plain and its body stays visible', async () => {
+    await scenario('plain-untouched', async (ctx) => {
+      const sel = await tb.selectMessage(PLAIN.subject);
+      const report = await tb.waitForReport(PLAIN.messageId, sel.selectedAt);
+      ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'plain-untouched.png'));
+      Object.assign(ctx.metrics, { spawnToBackgroundMs: backgroundMs, selectToScriptStartMs: report.startedAt - sel.selectedAt, selectToReportMs: report.at - sel.selectedAt, readyStateAtStart: report.readyStateAtStart });
+      expect(report.state).toBe('plain');
+      expect(report.bodyHidden).toBe(false);
+      expect(report.gateShown).toBe(false);
+      expect(report.thunderbirdContentVisible).toBe(true);
+      const expected = plainBodyText();
+      expect(report.textLength).toBe(expected.length);
+      expect(report.textSha256).toBe(createHash('sha256').update(expected, 'utf8').digest('hex'));
+    });
+  });
+
+  it('held-encrypted: S/MIME messages are sealed and held, Thunderbird content not visible', async () => {
+    await scenario('held-encrypted', async (ctx) => {
+      for (const [i, m] of [LEGACY_ENCRYPTED, DEMO_ENCRYPTED].entries()) {
+        const sel = await tb.selectMessage(m.subject);
+        const report = await tb.waitForReport(m.messageId, sel.selectedAt);
+        const shot = await tb.screenshot(join(RESULTS_DIR, `held-encrypted-${i + 1}.png`));
+        ctx.screenshot ??= shot;
+        Object.assign(ctx.metrics, { [`selectToScriptStartMs_${i + 1}`]: report.startedAt - sel.selectedAt, [`selectToReportMs_${i + 1}`]: report.at - sel.selectedAt, [`decidedBy_${i + 1}`]: report.decidedBy });
+        expect(report.state, m.subject).toBe('held');
+        expect(report.reason).toBe('smime-enveloped');
+        expect(report.bodyHidden).toBe(true);
+        expect(report.gateShown).toBe(true);
+        expect(report.thunderbirdContentVisible).toBe(false);
+        expect(report.textLength).toBe(0);
+        // Sealed from the DOM at document_start, before the background could have answered.
+        expect(report.decidedBy).toBe('dom');
+      }
+    });
+  });
+});
