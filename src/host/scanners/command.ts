@@ -162,7 +162,13 @@ export class CommandScanner implements Scanner {
     if (opts.signal?.aborted) return withEngine(unscanned('cancelled', `${this.url}: cancelled`));
     const left = timeoutMs - (Date.now() - t0);
     if (left <= 0) return withEngine(unscanned('timeout', `${this.url}: no verdict within ${timeoutMs} ms`));
-    const r = await run(this.argv, data, left, opts.signal);
+    let r: RunResult;
+    try {
+      r = await run(this.argv, data, left, opts.signal);
+    } catch (e) {
+      // spawn() throws synchronously on invalid arguments (e.g. a NUL byte in argv).
+      return withEngine(unscanned('engine_error', `${this.url}: cannot run: ${e instanceof Error ? e.message : String(e)}`));
+    }
     if (r.spawnError) {
       return withEngine(unscanned('unavailable', this.spawnProblem(r.spawnError).message));
     }

@@ -95,8 +95,9 @@ export function guardWithCanaries(scanner: Scanner, opts: GuardOptions = {}): Gu
       let r: CanaryReport;
       try {
         r = await ensure(key, o.signal);
-      } catch {
-        return unscanned('cancelled', `${scanner.url}: cancelled during the scanner self-test`);
+      } catch (e) {
+        if (o.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled during the scanner self-test`);
+        return unscanned('misconfigured', `${scanner.url}: the scanner self-test could not run: ${e instanceof Error ? e.message : String(e)}`);
       }
       if (!r.ok) {
         const v = await scanner.scan(data, o);

@@ -316,11 +316,15 @@ export class IcapScanner implements Scanner {
       return res;
     }
 
-    await writeAll(sock, Buffer.from(head, 'latin1'));
-    if (preview > 0) {
-      await writeAll(sock, Buffer.concat([chunkHeader(preview), data.subarray(0, preview), CRLF]));
-    }
-    await writeAll(sock, Buffer.from(ieof ? '0; ieof\r\n\r\n' : '0\r\n\r\n', 'latin1'));
+    // Head, preview and terminator in one write: one packet for a small object.
+    await writeAll(
+      sock,
+      Buffer.concat([
+        Buffer.from(head, 'latin1'),
+        ...(preview > 0 ? [chunkHeader(preview), data.subarray(0, preview), CRLF] : []),
+        Buffer.from(ieof ? '0; ieof\r\n\r\n' : '0\r\n\r\n', 'latin1'),
+      ]),
+    );
     if (ieof) return this.readFinal(reader, data, true);
     const first = await this.readResponse(reader, data);
     if (first.status.code !== 100) return first;

@@ -110,6 +110,9 @@ export function openSocket(ep: Endpoint, signal: AbortSignal, what: string): Pro
     };
     const onReady = () => {
       cleanup();
+      // Requests go out in several writes (head, preview, terminator): without this, Nagle plus
+      // the server's delayed ACK cost ~40 ms per small ICAP scan (measured: 46 ms vs 1 ms).
+      if (ep.type === 'tcp') sock.setNoDelay(true);
       resolve(sock);
     };
     const onError = (e: Error) => {

@@ -38,6 +38,15 @@ describe('ICAP avscan on a real c-icap + clamd (safe settings)', () => {
     expect(v).toMatchObject({ verdict: 'clean', engine: { engine: expect.stringMatching(/C-ICAP/) } });
   });
 
+  it('small objects do not pay a Nagle/delayed-ACK round (20 sequential scans well under 40 ms each)', async () => {
+    const s = createScanner(safe.avscanUrl);
+    await s.scan(CLEAN_TEXT);
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) expect((await s.scan(CLEAN_TEXT)).verdict).toBe('clean');
+    // Measured 1.6 ms per scan with TCP_NODELAY and one write for head+preview, 46 ms without.
+    expect(performance.now() - t0).toBeLessThan(20 * 20);
+  });
+
   it('clean objects around the preview size (0, 1023, 1024, 1025 bytes, 3 MB) ⇒ clean', async () => {
     const s = createScanner(safe.avscanUrl);
     for (const n of [0, 1023, 1024, 1025, 3 * 1024 * 1024]) {

@@ -83,3 +83,10 @@ describe('command backend', () => {
     expect(v.verdict === 'unscanned' ? v.reason : v.verdict).toBe(expected);
   });
 });
+
+describe('command backend never throws', () => {
+  it('argv that spawn() rejects synchronously ⇒ unscanned engine_error', async () => {
+    const s = createScanner(`command:${JSON.stringify(['scan\u0000er', '-'])}`);
+    expect(await s.scan(new Uint8Array(1))).toMatchObject({ verdict: 'unscanned', reason: 'engine_error' });
+  });
+});
