@@ -1,6 +1,6 @@
 import type { EngineInfo } from '../../protocol/scan.js';
 import { checkCanaries, type CanaryReport } from './canary.js';
-import { unscanned } from './net.js';
+import { deadline, unscanned } from './net.js';
 import type { PartVerdict, ScanOptions, Scanner } from './types.js';
 
 export const DEFAULT_CANARY_TTL_MS = 6 * 60 * 60 * 1000;
@@ -93,11 +93,17 @@ export function guardWithCanaries(scanner: Scanner, opts: GuardOptions = {}): Gu
       }
       const key = engineKey(engine);
       let r: CanaryReport;
+      // The caller's time budget also bounds waiting for the self-test (which carries on in the
+      // background for the next caller).
+      const dl = o.timeoutMs !== undefined ? deadline(o.timeoutMs, o.signal) : undefined;
       try {
-        r = await ensure(key, o.signal);
+        r = await ensure(key, dl?.signal ?? o.signal);
       } catch (e) {
+        if (dl?.why() === 'timeout') return unscanned('timeout', `${scanner.url}: the scanner self-test did not finish within ${o.timeoutMs} ms`);
         if (o.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled during the scanner self-test`);
         return unscanned('misconfigured', `${scanner.url}: the scanner self-test could not run: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        dl?.dispose();
       }
       if (!r.ok) {
         const v = await scanner.scan(data, o);

@@ -152,6 +152,15 @@ describe('guardWithCanaries', () => {
   });
 });
 
+describe('guard time budget', () => {
+  it('a hanging self-test is bounded by the scan timeoutMs ⇒ unscanned timeout', async () => {
+    const g = guardWithCanaries(new ScriptedScanner(), { check: () => new Promise<CanaryReport>(() => undefined) });
+    const t0 = Date.now();
+    expect(await g.scan(CLEAN, { timeoutMs: 100 })).toMatchObject({ verdict: 'unscanned', reason: 'timeout' });
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
 describe('advice wording', () => {
   it('c-icap: PDF missed ⇒ DOCUMENT; control flagged ⇒ profile hint', () => {
     const engine = { engine: 'C-ICAP/0.5.10 server - Antivirus service' };
