@@ -28,7 +28,7 @@ describe('gate with mailnews.p7m_external=true', () => {
       const sel = await tb.selectMessage(PLAIN.subject);
       const report = await tb.waitForReport(PLAIN.messageId, sel.selectedAt);
       ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'plain-untouched.png'));
-      Object.assign(ctx.metrics, { spawnToBackgroundMs: backgroundMs, selectToScriptStartMs: report.startedAt - sel.selectedAt, selectToReportMs: report.at - sel.selectedAt, readyStateAtStart: report.readyStateAtStart });
+      Object.assign(ctx.metrics, { spawnToMarionetteMs: tb.timings.spawnToMarionette ?? null, spawnToBackgroundMs: backgroundMs, selectToScriptStartMs: report.startedAt - sel.selectedAt, selectToReportMs: report.at - sel.selectedAt, readyStateAtStart: report.readyStateAtStart });
       expect(report.state).toBe('plain');
       expect(report.bodyHidden).toBe(false);
       expect(report.gateShown).toBe(false);
@@ -56,6 +56,20 @@ describe('gate with mailnews.p7m_external=true', () => {
         // Sealed from the DOM at document_start, before the background could have answered.
         expect(report.decidedBy).toBe('dom');
       }
+    });
+  });
+
+  it('relaunch-held: after a relaunch of the existing profile the event page starts and still gates', async () => {
+    await scenario('relaunch-held', async (ctx) => {
+      await tb.restart();
+      const ms = await tb.waitForBackground(60_000);
+      const d = await tb.diagnostics();
+      const sel = await tb.selectMessage(DEMO_ENCRYPTED.subject);
+      const report = await tb.waitForReport(DEMO_ENCRYPTED.messageId, sel.selectedAt);
+      ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'relaunch-held.png'));
+      Object.assign(ctx.metrics, { spawnToMarionetteMs: tb.timings.spawnToMarionette ?? null, spawnToBackgroundMs: ms, startupReason: d.startupReason ?? null, selectToReportMs: report.at - sel.selectedAt });
+      expect(report.state).toBe('held');
+      expect(report.thunderbirdContentVisible).toBe(false);
     });
   });
 });

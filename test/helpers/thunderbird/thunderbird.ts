@@ -108,61 +108,101 @@ function hasXvfb(): boolean {
   return (process.env['PATH'] ?? '').split(':').some((p) => existsSync(`${p}/Xvfb`));
 }
 
+interface Launched {
+  tb: ChildProcess;
+  marionette: Marionette;
+  spawnedAt: number;
+  spawnToMarionette: number;
+}
+
+async function launch(profile: Profile, port: number, display: string | undefined, lines: string[], startTimeoutMs: number): Promise<Launched> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: profile.home,
+    TMPDIR: profile.tmp,
+    LANG: 'C.UTF-8',
+    MOZ_CRASHREPORTER_DISABLE: '1',
+    MOZ_DISABLE_AUTO_SAFE_MODE: '1',
+    ...(display ? { DISPLAY: display } : { MOZ_HEADLESS: '1' }),
+  };
+  const args = ['--profile', profile.dir, '--no-remote', '--marionette', '--remote-allow-system-access'];
+  if (!display) args.push('--headless');
+  const spawnedAt = Date.now();
+  const tb = spawn(THUNDERBIRD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const collect = (b: Buffer) => {
+    for (const l of b.toString('utf8').split('\n')) if (l) lines.push(l);
+    if (lines.length > 20_000) lines.splice(0, lines.length - 20_000);
+  };
+  tb.stdout!.on('data', collect);
+  tb.stderr!.on('data', collect);
+  try {
+    const marionette = await Marionette.connect(port, startTimeoutMs);
+    await marionette.newSession();
+    await marionette.setContext('chrome');
+    return { tb, marionette, spawnedAt, spawnToMarionette: Date.now() - spawnedAt };
+  } catch (e) {
+    tb.kill('SIGKILL');
+    throw new Error(`Thunderbird did not start: ${String(e)}\n${lines.slice(-40).join('\n')}`);
+  }
+}
+
 export class Thunderbird {
+  /** Thunderbird's stdout and stderr lines (the add-on's console is here too). */
   readonly stdout: string[] = [];
-  /** Milliseconds from spawn to the background's first top-level line (read from storage.session). */
+  /** spawn → Marionette answering, spawn → the background's top level ran (Thunderbird clock). */
   timings: { spawnToMarionette?: number; spawnToBackground?: number } = {};
   private spawnedAt = 0;
+  private tb!: ChildProcess;
+  private m!: Marionette;
+
   private constructor(
     readonly profile: Profile,
-    readonly marionette: Marionette,
-    private readonly tb: ChildProcess,
+    private readonly port: number,
     private readonly xvfb: ChildProcess | undefined,
     readonly display: string | undefined,
     private readonly keepProfile: boolean,
+    private readonly startTimeoutMs: number,
   ) {}
+
+  get marionette(): Marionette {
+    return this.m;
+  }
 
   static async start(o: StartOptions): Promise<Thunderbird> {
     if (!existsSync(THUNDERBIRD_BIN)) throw new Error(`${THUNDERBIRD_BIN} missing: run .ci/install-thunderbird.sh`);
     const port = await freePort();
     const profile = createProfile({ ...o, marionettePort: port });
-    const headless = o.headless ?? !hasXvfb();
+    const headless = o.headless ?? (process.env['UNSEAL_E2E_HEADLESS'] === '1' || !hasXvfb());
     const x = headless ? undefined : await startXvfb();
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env['PATH'],
-      HOME: profile.home,
-      TMPDIR: profile.tmp,
-      LANG: 'C.UTF-8',
-      MOZ_CRASHREPORTER_DISABLE: '1',
-      MOZ_DISABLE_AUTO_SAFE_MODE: '1',
-      ...(x ? { DISPLAY: x.display } : { MOZ_HEADLESS: '1' }),
-    };
-    const args = ['--profile', profile.dir, '--no-remote', '--marionette', '--remote-allow-system-access'];
-    if (headless) args.push('--headless');
-    const spawnedAt = Date.now();
-    const tb = spawn(THUNDERBIRD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    const collect = (b: Buffer) => {
-      for (const l of b.toString('utf8').split('\n')) if (l) lines.push(l);
-      if (lines.length > 20_000) lines.splice(0, lines.length - 20_000);
-    };
-    tb.stdout!.on('data', collect);
-    tb.stderr!.on('data', collect);
-    let m: Marionette;
+    const t = new Thunderbird(profile, port, x?.proc, x?.display, o.keepProfile ?? false, o.startTimeoutMs ?? 60_000);
     try {
-      m = await Marionette.connect(port, o.startTimeoutMs ?? 60_000);
-      await m.newSession();
-      await m.setContext('chrome');
+      t.adopt(await launch(profile, port, x?.display, t.stdout, t.startTimeoutMs));
     } catch (e) {
-      tb.kill('SIGKILL');
       x?.proc.kill('SIGKILL');
-      throw new Error(`Thunderbird did not start: ${String(e)}\n${lines.slice(-40).join('\n')}`);
+      if (!t.keepProfile) rmSync(profile.root, { recursive: true, force: true });
+      throw e;
     }
-    const t = new Thunderbird(profile, m, tb, x?.proc, x?.display, o.keepProfile ?? false);
-    t.spawnedAt = spawnedAt;
-    t.timings.spawnToMarionette = Date.now() - spawnedAt;
-    (t as { stdout: string[] }).stdout = lines;
     return t;
+  }
+
+  private adopt(l: Launched): void {
+    this.tb = l.tb;
+    this.m = l.marionette;
+    this.spawnedAt = l.spawnedAt;
+    this.timings = { spawnToMarionette: l.spawnToMarionette };
+  }
+
+  /** Quits and starts Thunderbird again on the same profile (an existing profile: no install). */
+  async restart(): Promise<void> {
+    await this.quit();
+    this.adopt(await launch(this.profile, this.port, this.display, this.stdout, this.startTimeoutMs));
+  }
+
+  private async quit(): Promise<void> {
+    const tb = this.tb;
+    const exited = new Promise<void>((r) => (tb.exitCode !== null || tb.signalCode !== null ? r() : tb.once('exit', () => r())));
+    await withTimeout(this.m.quit(), 20_000, 'marionette quit').catch(() => undefined);
+    await withTimeout(exited, 15_000, 'thunderbird exit').catch(() => tb.kill('SIGKILL'));
   }
 
   /** Runs a chrome-context script (function body; `arguments[i]`; may return a promise). */
@@ -302,12 +342,11 @@ export class Thunderbird {
   }
 
   async stop(): Promise<void> {
-    const exited = new Promise<void>((r) => (this.tb.exitCode !== null ? r() : this.tb.once('exit', () => r())));
-    await withTimeout(this.marionette.quit(), 20_000, 'marionette quit').catch(() => undefined);
-    await withTimeout(exited, 15_000, 'thunderbird exit').catch(() => this.tb.kill('SIGKILL'));
+    await this.quit();
     this.xvfb?.kill('SIGTERM');
     if (!this.keepProfile) rmSync(this.profile.root, { recursive: true, force: true });
   }
+
 }
 
 function sameMessageId(a: string | undefined, b: string): boolean {
