@@ -41,7 +41,7 @@ export interface DecryptedEnvelope {
 
 /**
  * The documented bound on one CMS object. Decryption holds the input, the ciphertext (a view for
- * DER, one copy for chunked BER) and the plaintext, so peak memory is about 3× this.
+ * DER, one copy for chunked BER) and the plaintext; measured peaks are in docs/benchmarks.md.
  */
 export const MAX_CMS_BYTES = 512 * 1024 * 1024;
 
