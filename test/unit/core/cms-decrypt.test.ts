@@ -46,7 +46,7 @@ describe('decryptEnvelope', () => {
     const k = await keys('rsa2048');
     const d = der('ossl-ktri-rsa15-aes256cbc.der');
     const t = d.slice();
-    t[t.length - 5] ^= 0x01; // last block: breaks the padding
+    t[t.length - 5] = t[t.length - 5]! ^ 0x01; // last block: breaks the padding
     const e = await decryptEnvelope(subtle, t, { keys: k }).catch((x: unknown) => x as UnsealError);
     expect(e).toBeInstanceOf(UnsealError);
     expect((e as UnsealError).kind).toBe('decryption_failed');
@@ -58,7 +58,7 @@ describe('decryptEnvelope', () => {
     // The encrypted key sits before the content; flip a byte inside the first recipient's 256-byte block.
     const hex = hexEncode(d);
     const at = hex.indexOf('04820100') / 2 + 4 + 100;
-    d[at] ^= 0xff;
+    d[at] = d[at]! ^ 0xff;
     const e = (await decryptEnvelope(subtle, d, { keys: k }).catch((x: unknown) => x)) as UnsealError;
     expect(e.kind).toBe('decryption_failed');
     expect(e.message).toBe('could not decrypt the message content (wrong key, or the message was altered)');
@@ -67,7 +67,7 @@ describe('decryptEnvelope', () => {
   it('AuthEnvelopedData: a flipped tag byte is an integrity failure', async () => {
     const k = await keys('rsa2048');
     const d = der('ossl-authenv-aes256gcm.der').slice();
-    d[d.length - 1] ^= 0x01; // the mac is the last field
+    d[d.length - 1] = d[d.length - 1]! ^ 0x01; // the mac is the last field
     expect(await kind(decryptEnvelope(subtle, d, { keys: k }))).toBe('decryption_failed');
   });
 
