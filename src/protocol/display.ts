@@ -73,7 +73,10 @@ export interface DisplayReportBody {
   readonly thunderbirdContentVisible: boolean;
   /** Unseal's own view (progress / held / error) is mounted and has a box. */
   readonly gateShown: boolean;
-  /** Length and SHA-256 (hex) of the visible text of Thunderbird's body, whitespace-normalized. */
+  /**
+   * Length of the visible text of Thunderbird's body (whitespace-normalized) and the SHA-256 (hex)
+   * of its first 65,536 characters ('' when there is none).
+   */
   readonly textLength: number;
   readonly textSha256: string;
   /** `Date.now()` when the display script started, and `document.readyState` then. */

@@ -6,14 +6,14 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULTS_DIR, Thunderbird, builtXpi, scenario } from '../helpers/thunderbird/index.js';
-import { DEMO_ENCRYPTED, LEGACY_ENCRYPTED, PLAIN, plainBodyText } from './messages.js';
+import { DEMO_ENCRYPTED, LARGE_MIXED, LARGE_PLAIN, LEGACY_ENCRYPTED, PLAIN, largeMixedMessage, largePlainBody, largePlainMessage, plainBodyText } from './messages.js';
 
 describe('gate with mailnews.p7m_external=true', () => {
   let tb: Thunderbird;
   let backgroundMs = 0;
 
   beforeAll(async () => {
-    tb = await Thunderbird.start({ xpi: builtXpi(), p7mExternal: true, messages: [PLAIN.file, LEGACY_ENCRYPTED.file, DEMO_ENCRYPTED.file] });
+    tb = await Thunderbird.start({ xpi: builtXpi(), p7mExternal: true, messages: [PLAIN.file, LEGACY_ENCRYPTED.file, DEMO_ENCRYPTED.file, largePlainMessage(), largeMixedMessage()] });
     backgroundMs = await tb.waitForBackground(60_000);
     const addon = await tb.addonState();
     expect(addon?.isActive, `add-on not active: ${JSON.stringify(addon)}`).toBe(true);
@@ -56,6 +56,33 @@ describe('gate with mailnews.p7m_external=true', () => {
         // Sealed from the DOM at document_start, before the background could have answered.
         expect(report.decidedBy).toBe('dom');
       }
+    });
+  });
+
+  it('large-plain-untouched: a 2 MB plain message is left alone and fully visible', async () => {
+    await scenario('large-plain-untouched', async (ctx) => {
+      const sel = await tb.selectMessage(LARGE_PLAIN.subject);
+      const report = await tb.waitForReport(LARGE_PLAIN.messageId, sel.selectedAt, 30_000);
+      ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'large-plain-untouched.png'));
+      Object.assign(ctx.metrics, { selectToScriptStartMs: report.startedAt - sel.selectedAt, selectToReportMs: report.at - sel.selectedAt, readyStateAtStart: report.readyStateAtStart });
+      const expected = largePlainBody().replace(/\s+/g, ' ').trim();
+      expect(report.state).toBe('plain');
+      expect(report.bodyHidden).toBe(false);
+      expect(report.textLength).toBe(expected.length);
+      expect(report.textSha256).toBe(createHash('sha256').update(expected.slice(0, 65_536), 'utf8').digest('hex'));
+    });
+  });
+
+  it('held-mixed: a big plain part next to an encrypted part is hidden with it', async () => {
+    await scenario('held-mixed', async (ctx) => {
+      const sel = await tb.selectMessage(LARGE_MIXED.subject);
+      const report = await tb.waitForReport(LARGE_MIXED.messageId, sel.selectedAt, 30_000);
+      ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'held-mixed.png'));
+      Object.assign(ctx.metrics, { selectToScriptStartMs: report.startedAt - sel.selectedAt, selectToReportMs: report.at - sel.selectedAt, readyStateAtStart: report.readyStateAtStart, decidedBy: report.decidedBy });
+      expect(report.state).toBe('held');
+      expect(report.reason).toBe('smime-enveloped');
+      expect(report.thunderbirdContentVisible).toBe(false);
+      expect(report.textLength).toBe(0);
     });
   });
 
