@@ -1,0 +1,111 @@
+/**
+ * What the background tells a message display script to show for an S/MIME message, over a
+ * long-lived port the display script opens (`runtime.connect({name: RENDER_PORT})`). The port lives
+ * exactly as long as the message document, so a late answer can never land in another message
+ * (fast switching): when the user moves on, the document and its port are gone.
+ *
+ * Flow: display → {type:'open', hint}; background → any number of {type:'progress'}, then one
+ * {type:'result', model}; display → {type:'attachment', index} for a clean message only; background
+ * → {type:'attachment-data'} or {type:'attachment-error'}. Runtime-neutral: types and guards only.
+ */
+import type { Finding, UnscannedReason } from './scan.js';
+
+export const RENDER_PORT = 'unseal-render';
+
+export type ProgressStage = 'reading' | 'decrypting' | 'verifying' | 'scanning';
+
+export interface ProgressMessage {
+  readonly type: 'progress';
+  readonly stage: ProgressStage;
+  /** Size of what is being worked on, for "decrypting 12.4 MB…". */
+  readonly bytes?: number;
+}
+
+export interface HeaderSummary {
+  readonly subject?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly cc?: string;
+  readonly date?: string;
+}
+
+export interface SignatureSummary {
+  /** Signature over the content checked out (independent of the certificate). */
+  readonly signatureValid: boolean;
+  readonly certificateStatus: 'valid' | 'expired' | 'not-yet-valid' | 'untrusted' | 'unknown-signer';
+  readonly signer?: string;
+  readonly email?: string;
+  readonly signingTime?: string;
+  readonly weakDigest: boolean;
+  readonly detail?: string;
+}
+
+export interface LayerSummary {
+  readonly type: 'enveloped' | 'authEnveloped' | 'encrypted' | 'signed';
+  /** e.g. "AES-256-CBC", "RSAES-PKCS1-v1_5" — for the details line. */
+  readonly algorithm?: string;
+}
+
+export interface AttachmentSummary {
+  readonly index: number;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+}
+
+export type RenderBody = { readonly type: 'text'; readonly text: string } | { readonly type: 'html'; readonly html: string; readonly text: string };
+
+export type RenderModel =
+  /** Not S/MIME after all: give Thunderbird's rendering back. */
+  | { readonly kind: 'plain' }
+  /** Decrypted, scanned clean: show it. */
+  | {
+      readonly kind: 'clean';
+      readonly headers: HeaderSummary;
+      /** RFC 8551 protected (inner) headers; shown in preference to the outer ones. */
+      readonly protectedHeaders?: HeaderSummary;
+      readonly layers: readonly LayerSummary[];
+      readonly signatures: readonly SignatureSummary[];
+      readonly body: RenderBody;
+      readonly attachments: readonly AttachmentSummary[];
+      /** Unencrypted parts that came with the message: never shown together with the decrypted ones. */
+      readonly unprotectedParts: number;
+      /** Where the key came from: Unseal's store, or Thunderbird's (getRaw decrypt:true). */
+      readonly keySource: 'unseal' | 'thunderbird';
+      readonly scan: { readonly engine: string; readonly signatures?: string };
+      readonly warnings: readonly string[];
+    }
+  | { readonly kind: 'infected'; readonly findings: readonly Finding[]; readonly engine: string }
+  | {
+      readonly kind: 'unscanned';
+      readonly reason: UnscannedReason | 'host_missing' | 'host_error';
+      readonly message: string;
+    }
+  /** None of the stored keys is a recipient; `recipients` says for whom it was encrypted. */
+  | { readonly kind: 'no-key'; readonly recipients: readonly string[] }
+  | { readonly kind: 'error'; readonly errorKind: string; readonly message: string };
+
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly model: RenderModel;
+}
+
+export interface AttachmentData {
+  readonly type: 'attachment-data';
+  readonly index: number;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
+
+export interface AttachmentError {
+  readonly type: 'attachment-error';
+  readonly index: number;
+  readonly message: string;
+}
+
+export type BackgroundToDisplay = ProgressMessage | ResultMessage | AttachmentData | AttachmentError;
+
+export type DisplayToBackground =
+  | { readonly type: 'open'; readonly p7mAttachment: boolean }
+  | { readonly type: 'attachment'; readonly index: number };
