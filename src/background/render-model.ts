@@ -1,0 +1,93 @@
+/**
+ * From an opened message and a scan verdict to what the display script may show. Pure. Content
+ * (text, HTML, attachment names) goes into a model only when the verdict is clean.
+ */
+import { decodeBody } from '../core/mime/entity.js';
+import type { OpenedMessage } from '../core/unwrap/open.js';
+import type { Layer } from '../core/unwrap/layers.js';
+import type { AttachmentSummary, HeaderSummary, LayerSummary, RenderModel, SignatureSummary } from '../protocol/render.js';
+import type { ScanVerdict } from '../protocol/scan.js';
+
+export type KeySource = 'unseal' | 'thunderbird';
+
+export interface OpenedForDisplay {
+  readonly model: RenderModel;
+  /** Decoded bytes of a clean message's attachment; undefined for any other verdict. */
+  attachment(index: number): { filename: string; contentType: string; data: Uint8Array } | undefined;
+}
+
+function headers(h: OpenedMessage['outerHeaders']): HeaderSummary {
+  if (!h) return {};
+  const out: { -readonly [K in keyof HeaderSummary]: HeaderSummary[K] } = {};
+  if (h.subject !== undefined) out.subject = h.subject;
+  if (h.from !== undefined) out.from = h.from;
+  if (h.to !== undefined) out.to = h.to;
+  if (h.date !== undefined) out.date = h.date;
+  return out;
+}
+
+export function layerSummaries(layers: readonly Layer[]): LayerSummary[] {
+  return layers.map((l) => (l.type === 'signed' ? { type: 'signed' } : { type: l.type, algorithm: l.contentAlgorithm }));
+}
+
+export function signatureSummaries(layers: readonly Layer[]): SignatureSummary[] {
+  const out: SignatureSummary[] = [];
+  for (const l of layers) {
+    if (l.type !== 'signed') continue;
+    for (const s of l.signers) {
+      out.push({
+        signatureValid: s.signatureValid,
+        certificateStatus: s.certificateStatus,
+        weakDigest: s.weakDigest,
+        ...(s.subject ? { signer: s.subject } : {}),
+        ...(s.email ? { email: s.email } : {}),
+        ...(s.signingTime ? { signingTime: s.signingTime } : {}),
+        ...(s.error ? { detail: s.error } : s.certificateDetail ? { detail: s.certificateDetail } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+const blocked = (model: RenderModel): OpenedForDisplay => ({ model, attachment: () => undefined });
+
+export function modelFor(opened: OpenedMessage, verdict: ScanVerdict, keySource: KeySource, extraLayers: readonly LayerSummary[] = []): OpenedForDisplay {
+  if (verdict.verdict === 'infected') {
+    return blocked({ kind: 'infected', findings: verdict.findings, engine: verdict.engine.engine });
+  }
+  if (verdict.verdict === 'unscanned') {
+    return blocked({ kind: 'unscanned', reason: verdict.reason, message: verdict.message });
+  }
+  const m = opened.message;
+  const attachments: AttachmentSummary[] = m.attachments.map((a, index) => ({
+    index,
+    filename: a.filename ?? `attachment-${index + 1}`,
+    contentType: a.contentType,
+    size: a.size,
+  }));
+  const warnings = [...m.charsetWarnings];
+  const model: RenderModel = {
+    kind: 'clean',
+    headers: headers(opened.outerHeaders),
+    ...(opened.protectedHeaders ? { protectedHeaders: headers(opened.protectedHeaders) } : {}),
+    layers: [...extraLayers, ...layerSummaries(opened.layers)],
+    signatures: signatureSummaries(opened.layers),
+    body: m.html !== undefined ? { type: 'html', html: m.html, text: m.text } : { type: 'text', text: m.text },
+    attachments,
+    unprotectedParts: opened.unprotectedSiblings,
+    keySource,
+    scan: { engine: verdict.engine.engine, ...(verdict.engine.signatures ? { signatures: verdict.engine.signatures } : {}) },
+    warnings,
+  };
+  return {
+    model,
+    attachment(index) {
+      const a = m.attachments[index];
+      const s = attachments[index];
+      if (!a || !s) return undefined;
+      return { filename: s.filename, contentType: s.contentType, data: decodeBody(a.entity) };
+    },
+  };
+}
+
+export { blocked };
