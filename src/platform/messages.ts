@@ -50,3 +50,21 @@ export async function rawMessage(messageId: number, timeoutMs = 15_000): Promise
   if (raw instanceof Blob) return new Uint8Array(await raw.arrayBuffer());
   throw new TypeError('messages.getRaw returned neither a File nor a string');
 }
+
+/**
+ * Thunderbird's own decryption, for keys held in its NSS store: `getRaw(id, {decrypt: true})`.
+ * Undefined when it fails; the caller checks that the result is really decrypted.
+ */
+export async function rawMessageDecryptedByThunderbird(messageId: number, timeoutMs = 30_000): Promise<Uint8Array | undefined> {
+  try {
+    const raw = (await deadline(
+      webext.messages.getRaw(messageId, { decrypt: true } as Parameters<typeof webext.messages.getRaw>[1]) as Promise<unknown>,
+      timeoutMs,
+      'messages.getRaw(decrypt)',
+    )) as unknown;
+    if (raw instanceof Blob) return new Uint8Array(await raw.arrayBuffer());
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * One render port = one message document. Answers `open` with progress and one result, then
+ * attachment requests for a clean message. When the document goes away the work is cancelled, so
+ * a late answer has nowhere to land — fast switching between messages cannot mix them up.
+ */
+import { isRecord } from '../protocol/validate.js';
+import type { RenderPort } from '../platform/render-port.js';
+import type { MessageRef, PipelineOptions } from './pipeline.js';
+import type { OpenedForDisplay } from './render-model.js';
+
+export interface SessionDeps {
+  /** The message shown in the port's tab, or undefined. */
+  displayed(tabId: number | undefined): Promise<MessageRef | undefined>;
+  open(msg: MessageRef, opts: PipelineOptions): Promise<OpenedForDisplay>;
+}
+
+export function serveRenderPort(port: RenderPort, deps: SessionDeps): void {
+  const abort = new AbortController();
+  let opened: Promise<OpenedForDisplay | undefined> | undefined;
+  port.onDisconnect(() => abort.abort());
+  port.onMessage((raw) => {
+    if (!isRecord(raw)) return;
+    if (raw['type'] === 'open' && !opened) {
+      opened = run();
+      return;
+    }
+    if (raw['type'] === 'attachment' && typeof raw['index'] === 'number') void sendAttachment(raw['index']);
+  });
+
+  async function run(): Promise<OpenedForDisplay | undefined> {
+    try {
+      const msg = await deps.displayed(port.tabId);
+      if (!msg) {
+        port.post({ type: 'result', model: { kind: 'error', errorKind: 'no_message', message: 'Unseal could not tell which message this window shows.' } });
+        return undefined;
+      }
+      const r = await deps.open(msg, {
+        signal: abort.signal,
+        onProgress: (stage, bytes) => port.post({ type: 'progress', stage, ...(bytes !== undefined ? { bytes } : {}) }),
+      });
+      if (!abort.signal.aborted) port.post({ type: 'result', model: r.model });
+      return r;
+    } catch (e) {
+      // Fail closed with a reason; never a half-rendered message.
+      port.post({ type: 'result', model: { kind: 'error', errorKind: 'internal', message: e instanceof Error ? e.message : String(e) } });
+      return undefined;
+    }
+  }
+
+  async function sendAttachment(index: number): Promise<void> {
+    const r = await opened;
+    const a = r?.attachment(index);
+    if (!a) {
+      port.post({ type: 'attachment-error', index, message: 'This attachment is not available (the message was not scanned clean).' });
+      return;
+    }
+    port.post({ type: 'attachment-data', index, filename: a.filename, contentType: a.contentType, data: a.data });
+  }
+}
