@@ -14,6 +14,13 @@ type Handler = (m: Msg, port: FakePort) => void;
 const ENGINE = { engine: 'ClamAV 1.4.3', signatures: '27531' };
 const CANARY = { state: 'ok', missed: [], advice: [] };
 const tick = () => new Promise((r) => setTimeout(r, 0));
+async function until(cond: () => boolean, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await tick();
+  }
+}
 
 class FakePort implements PortLike {
   readonly sent: Msg[] = [];
@@ -244,11 +251,11 @@ describe('scan', () => {
       port().reply({ id: m.id, type: 'ack', scanId: m['scanId'], seq: m['seq'], received });
     };
     const p = client.scan(bytes(100));
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => port()?.of('scan.chunk').length === 3);
+    await new Promise((r) => setTimeout(r, 10));
     expect(port().of('scan.chunk')).toHaveLength(3);
     ackOne();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(port().of('scan.chunk')).toHaveLength(4);
+    await until(() => port().of('scan.chunk').length === 4);
     while (port().of('scan.end').length === 0) {
       if (held.length) ackOne();
       await new Promise((r) => setTimeout(r, 1));
@@ -261,8 +268,9 @@ describe('scan', () => {
     const { client, ports } = setup(
       host((m, port) => {
         if (m.type !== 'scan.end') return false;
-        // Infected for the second scan only: the verdicts must reach the right callers.
-        const infected = m['scanId'] === ports[0]!.of('scan.begin')[1]!['scanId'];
+        // Infected for the 60-byte scan only: the verdicts must reach the right callers.
+        const begin = ports[0]!.of('scan.begin').find((b) => b['scanId'] === m['scanId'])!;
+        const infected = begin['size'] === 60;
         port.reply({
           id: m.id,
           type: 'scan.result',
