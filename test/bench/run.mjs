@@ -15,6 +15,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'unseal-bench-'));
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? [1] : [1, 10, 25];
 const RUNS = quick ? 2 : 5;
+// `--only decrypt|bridge` runs one section; the bridge (scan path vs clamdscan) is test/bench/bridge.mjs.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'decrypt' && only !== 'bridge') throw new Error('--only takes decrypt or bridge');
+if (only === 'bridge') {
+  await (await import('./bridge.mjs')).runBridge({ quick });
+  process.exit(0);
+}
 
 const core = join(ROOT, 'dist/bench/core.mjs');
 await build({ entryPoints: [join(ROOT, 'test/bench/core-entry.ts')], bundle: true, platform: 'node', format: 'esm', outfile: core, logLevel: 'warning' });
@@ -96,3 +103,5 @@ for (const [name, fn] of [
 }
 console.log(`\nTargets: in-process 25 MB DER <= 1.0x openssl, BER <= 1.5x; peak RSS <= 6x message size.`);
 writeFileSync(join(tmp, "bench.json"), JSON.stringify(rows, null, 2));
+
+if (only !== 'decrypt') await (await import('./bridge.mjs')).runBridge({ quick });
