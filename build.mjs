@@ -2,6 +2,7 @@
 // so a Node or DOM import that sneaks into src/core breaks the browser bundle (and the arch test).
 import { build } from 'esbuild';
 import { chmod, mkdir } from 'node:fs/promises';
+import { buildLegacyWasm } from './src/core/crypto/wasm/compile.mjs';
 
 const common = { bundle: true, format: 'esm', sourcemap: 'linked', legalComments: 'inline', logLevel: 'warning' };
 
@@ -25,6 +26,8 @@ const targets = [
   },
 ];
 
+// The WebAssembly legacy ciphers (AssemblyScript → base64 module that every bundle embeds).
+await buildLegacyWasm();
 await mkdir('dist', { recursive: true });
 await Promise.all(targets.map((t) => build(t)));
 await chmod('dist/cli/unseal.mjs', 0o755);

@@ -1,12 +1,12 @@
 /**
  * One entry point for the CBC content ciphers of CMS and PKCS#12. AES goes to WebCrypto (native
- * speed for 100 MB mail); DES, 3DES and RC2, which WebCrypto lacks, go to the table-driven code here.
+ * speed for 100 MB mail); DES, 3DES and RC2, which WebCrypto lacks, go to WebAssembly (./wasm/legacy.ts:
+ * Thunderbird on Debian runs JS without its baseline JIT), which falls back to the table-driven JS code.
  */
 import { asBufferSource } from '../bytes.js';
 import { UnsealError } from '../errors.js';
-import { desCbcDecrypt, desCbcEncrypt, desEde3CbcDecrypt, desEde3CbcEncrypt } from './des.js';
 import { addPkcs7Padding, removePkcs7Padding } from './padding.js';
-import { rc2CbcDecrypt, rc2CbcEncrypt } from './rc2.js';
+import { desCbcDecrypt, desCbcEncrypt, desEde3CbcDecrypt, desEde3CbcEncrypt, rc2CbcDecrypt, rc2CbcEncrypt } from './wasm/legacy.js';
 
 export type CbcCipher = 'aes-128-cbc' | 'aes-192-cbc' | 'aes-256-cbc' | 'des-cbc' | 'des-ede3-cbc' | 'rc2-cbc';
 
