@@ -3,14 +3,22 @@
  * at the top level, before any await: Thunderbird only wakes the page for events it saw listeners
  * for, and does not start it on a relaunch without `runtime.onStartup`.
  *
- * For now the gate answers `held` for every S/MIME message; the decrypt → scan → render pipeline
- * plugs in at `decide()` once the key store and the native host client are wired.
+ * The gate's first answer (`held` for S/MIME) comes from classify; the display script then opens a
+ * render port and the pipeline (pipeline.ts) decrypts with the key store, scans through the native
+ * host and answers with a render model. Decrypted results live in memory only (opened-cache.ts).
  */
 import { GuardError } from '../protocol/validate.js';
 import { parseDisplayRequest, type GateDecision, type DisplayRequest } from '../protocol/display.js';
 import { markBackgroundStarted, recordCondition, recordDisplayReport } from '../platform/diagnostics.js';
 import { onMessagesDisplayed, onRuntimeMessage, onSelectionChanged, onStartup, type MessageSenderInfo } from '../platform/events.js';
-import { displayedMessages, rawMessage, type DisplayedMessage } from '../platform/messages.js';
+import { displayedMessages, rawMessage, rawMessageDecryptedByThunderbird, type DisplayedMessage } from '../platform/messages.js';
+import { openKeyStore, type KeyStore } from '../platform/key-store.js';
+import { NativeHostClient, connectUnsealHost } from '../platform/native-host.js';
+import { onRenderConnect } from '../platform/render-port.js';
+import { webext } from '../platform/webext.js';
+import { OpenedCache } from './opened-cache.js';
+import { openForDisplay, type PipelineDeps } from './pipeline.js';
+import { serveRenderPort } from './render-session.js';
 import { classifyRaw, type Classification } from './classify.js';
 import { PrefWatch } from './pref-watch.js';
 
@@ -53,7 +61,7 @@ async function decide(sender: MessageSenderInfo): Promise<GateDecision> {
     return { state: 'held', reason: 'raw-unavailable', messageId: message.id };
   }
   if (c.state === 'plain') return { state: 'plain', messageId: message.id };
-  // TODO(pipeline): decrypt with the key store, scan through unseal_host, then release.
+  // Held until the render port's pipeline answers.
   return { state: 'held', reason: c.reason, messageId: message.id };
 }
 
@@ -95,7 +103,42 @@ const prefWatch = new PrefWatch({
     }).catch(() => undefined),
 });
 
+// ---- the decrypt → scan → render pipeline ----
+const ADDON_VERSION = webext.runtime.getManifest().version;
+const host = new NativeHostClient({ connect: connectUnsealHost, clientVersion: ADDON_VERSION });
+let keyStore: Promise<KeyStore> | undefined;
+const store = () => (keyStore ??= openKeyStore());
+const opened = new OpenedCache();
+
+const pipelineDeps: PipelineDeps = {
+  crypto: crypto.subtle,
+  async loadKeys() {
+    const { keys, problems } = await (await store()).loadKeys();
+    for (const p of problems) console.warn(`unseal: stored key ${p.id} is unusable: ${p.message}`);
+    return keys;
+  },
+  rawMessage: (id) => rawMessage(id),
+  thunderbirdDecrypted: (id) => rawMessageDecryptedByThunderbird(id),
+  scan: (plaintext, meta, opts) => host.scan(plaintext, meta, opts),
+  audit: (event) => void host.audit({ ...event, addonVersion: ADDON_VERSION }),
+  keyUsed: (id) => void store().then((s) => s.markUsed(id)).catch(() => undefined),
+};
+
+async function displayedRef(tabId: number | undefined) {
+  const m = await displayedIn(tabId).catch(() => undefined);
+  return m ? { id: m.id, headerMessageId: m.headerMessageId, ...(m.folderPath ? { folderPath: m.folderPath } : {}) } : undefined;
+}
+
+async function openCached(msg: { id: number; headerMessageId?: string; folderPath?: string }, opts: Parameters<typeof openForDisplay>[2]) {
+  const hit = opened.get(msg.id);
+  if (hit) return hit;
+  const r = await openForDisplay(msg, pipelineDeps, opts);
+  if (!opts?.signal?.aborted) opened.set(msg.id, r, r.bytes);
+  return r;
+}
+
 // ---- top-level, synchronous registration ----
+onRenderConnect((port) => serveRenderPort(port, { displayed: displayedRef, open: openCached }));
 onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
 onRuntimeMessage((msg, sender) => route(msg, sender));
 onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));

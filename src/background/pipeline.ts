@@ -12,12 +12,11 @@ import { findEncryptedPart, findSmimeParts } from '../core/mime/smime-detect.js'
 import { inspect } from '../core/unwrap/inspect.js';
 import { openMessage, type OpenedMessage } from '../core/unwrap/open.js';
 import type { LayerSummary, ProgressStage } from '../protocol/render.js';
+import type { AuditEvent } from '../protocol/native.js';
 import type { ScanVerdict } from '../protocol/scan.js';
 import { blocked, modelFor, type KeySource, type OpenedForDisplay } from './render-model.js';
 
-export interface AuditSink {
-  (event: Record<string, string | number | boolean | string[]>): void;
-}
+export type AuditSink = (event: AuditEvent) => void;
 
 export interface PipelineDeps {
   readonly crypto: SubtleCrypto;
@@ -79,6 +78,10 @@ async function sha256(crypto: SubtleCrypto, b: Uint8Array): Promise<string> {
   return hexEncode(new Uint8Array(await crypto.digest('SHA-256', b as Uint8Array<ArrayBuffer>)));
 }
 
+function ref(msg: MessageRef): { messageId?: string; folder?: string } {
+  return { ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}), ...(msg.folderPath ? { folder: msg.folderPath } : {}) };
+}
+
 export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: PipelineOptions = {}): Promise<OpenedForDisplay> {
   const progress = opts.onProgress ?? (() => undefined);
   progress('reading');
@@ -103,12 +106,12 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   } catch (e) {
     if (!(e instanceof UnsealError) || e.kind !== 'no_matching_recipient') {
       const err = isUnsealError(e) ? e : new UnsealError('internal', e instanceof Error ? e.message : String(e));
-      deps.audit({ event: 'decryption_failed', messageId: msg.headerMessageId ?? '', errorKind: err.kind });
+      deps.audit({ event: 'decrypt_failed', ...ref(msg), error: err.kind });
       return blocked({ kind: 'error', errorKind: err.kind, message: err.message });
     }
     const tb = await deps.thunderbirdDecrypted(msg.id).catch(() => undefined);
     if (!tb || stillEncrypted(tb)) {
-      deps.audit({ event: 'no_key', messageId: msg.headerMessageId ?? '' });
+      deps.audit({ event: 'decrypt_failed', ...ref(msg), error: 'no_matching_recipient' });
       return blocked({ kind: 'no-key', recipients: recipientsOf(raw) });
     }
     keySource = 'thunderbird';
@@ -127,13 +130,13 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   const first = opened.layers.find((l) => l.type !== 'signed');
   deps.audit({
     event: 'decrypted',
-    messageId: msg.headerMessageId ?? '',
-    ...(msg.folderPath ? { folder: msg.folderPath } : {}),
-    keySource,
-    ...(first?.usedKeyId ? { keyId: first.usedKeyId } : {}),
-    ...(first ? { contentAlgorithm: first.contentAlgorithm } : {}),
-    layers: opened.layers.map((l) => l.type),
+    ...ref(msg),
+    // The key's public-key hash (KeyRecord.id); Thunderbird's own keys are not known to us.
+    ...(first?.usedKeyId ? { keyFingerprint: first.usedKeyId } : {}),
+    ...(first ? { algorithm: first.contentAlgorithm } : keySource === 'thunderbird' && extraLayers[0]?.algorithm ? { algorithm: extraLayers[0].algorithm } : {}),
+    ciphertextSha256: await sha256(deps.crypto, raw),
     plaintextSha256,
+    size: opened.innermost.length,
   });
 
   progress('scanning', opened.innermost.length);

@@ -12,6 +12,8 @@ export type KeySource = 'unseal' | 'thunderbird';
 
 export interface OpenedForDisplay {
   readonly model: RenderModel;
+  /** Plaintext held for this result (attachments are decoded from it on request): what a cache counts. */
+  readonly bytes: number;
   /** Decoded bytes of a clean message's attachment; undefined for any other verdict. */
   attachment(index: number): { filename: string; contentType: string; data: Uint8Array } | undefined;
 }
@@ -49,7 +51,7 @@ export function signatureSummaries(layers: readonly Layer[]): SignatureSummary[]
   return out;
 }
 
-const blocked = (model: RenderModel): OpenedForDisplay => ({ model, attachment: () => undefined });
+const blocked = (model: RenderModel): OpenedForDisplay => ({ model, bytes: 0, attachment: () => undefined });
 
 export function modelFor(opened: OpenedMessage, verdict: ScanVerdict, keySource: KeySource, extraLayers: readonly LayerSummary[] = []): OpenedForDisplay {
   if (verdict.verdict === 'infected') {
@@ -81,6 +83,7 @@ export function modelFor(opened: OpenedMessage, verdict: ScanVerdict, keySource:
   };
   return {
     model,
+    bytes: opened.innermost.length,
     attachment(index) {
       const a = m.attachments[index];
       const s = attachments[index];

@@ -9,6 +9,7 @@ import type { KeyRecord } from '../../../src/core/keys/types.js';
 import { scanMessage } from '../../../src/host/scan-message.js';
 import { createScanner } from '../../../src/host/scanners/create.js';
 import { guardWithCanaries } from '../../../src/host/scanners/guarded.js';
+import { isProtocolError, parseAuditEvent, type AuditEvent } from '../../../src/protocol/native.js';
 import { ROOT } from '../../helpers/cli.js';
 import { tortureCases } from '../../helpers/corpus.js';
 import { startClamd, type ClamdHandle } from '../../helpers/scanners/clamd.js';
@@ -30,8 +31,8 @@ async function keysFrom(file: string, password: string): Promise<KeyRecord[]> {
   return (await loadKeyFile(subtle, new Uint8Array(readFileSync(file)), { password })).keys;
 }
 
-function deps(raw: Uint8Array, keys: readonly KeyRecord[], over: Partial<PipelineDeps> = {}): PipelineDeps & { audits: Record<string, unknown>[] } {
-  const audits: Record<string, unknown>[] = [];
+function deps(raw: Uint8Array, keys: readonly KeyRecord[], over: Partial<PipelineDeps> = {}): PipelineDeps & { audits: AuditEvent[] } {
+  const audits: AuditEvent[] = [];
   return {
     crypto: subtle,
     loadKeys: async () => keys,
@@ -69,8 +70,10 @@ describe('background pipeline (real core, real clamd)', () => {
     expect(new TextDecoder().decode(r.attachment(0)!.data)).toMatch(/^quarter,revenue/);
     expect(r.model.scan.engine).toMatch(/ClamAV/);
     // The audit event names the message and the key, never content.
-    const ev = d.audits.find((a) => a['event'] === 'decrypted')!;
-    expect(ev).toMatchObject({ messageId: 'demo-1@demo.example', keySource: 'unseal', contentAlgorithm: 'AES-256-CBC' });
+    const ev = d.audits.find((a) => a.event === "decrypted")!;
+    expect(ev).toMatchObject({ messageId: 'demo-1@demo.example', algorithm: 'AES-256-CBC', keyFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // Every event passes the host's audit guard (no unknown fields, nothing secret-looking).
+    for (const a of d.audits) expect(isProtocolError(parseAuditEvent(a)), JSON.stringify(a)).toBe(false);
     expect(JSON.stringify(d.audits)).not.toContain('Bob');
   });
 

@@ -22,6 +22,7 @@ function scriptedPort(tabId = 7) {
 
 const clean = (): OpenedForDisplay => ({
   model: { kind: 'clean', headers: {}, layers: [], signatures: [], body: { type: 'text', text: 'hi' }, attachments: [{ index: 0, filename: 'a.txt', contentType: 'text/plain', size: 1 }], unprotectedParts: 0, keySource: 'unseal', scan: { engine: 'ClamAV' }, warnings: [] },
+  bytes: 1,
   attachment: (i) => (i === 0 ? { filename: 'a.txt', contentType: 'text/plain', data: new Uint8Array([65]) } : undefined),
 });
 
