@@ -7,12 +7,26 @@
  * applied: it may seal a message the DOM did not flag, or give back one it flagged wrongly.
  * Plain messages are not modified: only while the document is still `loading` is the root made
  * transparent until DOMContentLoaded, because then the structure is not known yet.
+ *
+ * A held S/MIME message then opens the render port (src/protocol/render.ts): progress lines while
+ * the background decrypts and scans, then one result that src/display/render.ts turns into the
+ * view. Fail closed: if the port closes before a result, sends something invalid, or stays silent
+ * for {@link ANSWER_TIMEOUT_MS} (each progress message restarts that clock, so a 10 MB message
+ * may take as long as it keeps reporting), Thunderbird's content stays hidden and an error shows.
+ * A second display report says what was rendered.
  */
-import type { DisplayChannel, DisplayReportBody, DisplayState, DomHint, GateDecision, HoldReason } from '../protocol/display.js';
+import type { DisplayChannel, DisplayReportBody, DisplayState, DomHint, GateDecision, HoldReason, RenderConnection, RenderFailure } from '../protocol/display.js';
+import type { AttachmentData, AttachmentError, RenderModel } from '../protocol/render.js';
+import type { AttachmentBytes } from './attachments.js';
+import { progressLine, renderModel, renderedBodyText, type Rendered } from './render.js';
 import { GateView } from './view.js';
 import { sha256Hex, visibleThunderbirdContent } from './visible-text.js';
 
-const ANSWER_TIMEOUT_MS = 8_000;
+export const ANSWER_TIMEOUT_MS = 8_000;
+/** Held for one of these reasons, the message is worth asking the background to open. */
+const RENDERABLE: readonly HoldReason[] = ['smime-enveloped', 'smime-auth-enveloped', 'smime-opaque-signed', 'smime-compressed', 'smime-certs-only', 'pending-decryption'];
+/** How long an attachment request may take before its button says so. */
+const ATTACHMENT_TIMEOUT_MS = 60_000;
 const P7M_NAME = /\.p7m\s*$/i;
 
 export function hasP7mAttachment(doc: Document): boolean {
@@ -33,6 +47,9 @@ export class Gate {
   private sealed = false;
   private observer: MutationObserver | undefined;
   private decidedBy: 'dom' | 'background' = 'dom';
+  private p7mAtStart = false;
+  private connection: RenderConnection | undefined;
+  private readonly pendingAttachments = new Map<number, { resolve: (b: AttachmentBytes) => void; reject: (e: Error) => void }[]>();
 
   constructor(
     private readonly doc: Document,
@@ -44,7 +61,8 @@ export class Gate {
 
   /** Synchronous part first; returns the promise of the whole exchange (for tests). */
   run(): Promise<void> {
-    const answer = withTimeout(this.channel.classify({ p7mAttachment: this.doc.readyState !== 'loading' && hasP7mAttachment(this.doc), readyState: this.readyStateAtStart }), ANSWER_TIMEOUT_MS);
+    this.p7mAtStart = this.doc.readyState !== 'loading' && hasP7mAttachment(this.doc);
+    const answer = withTimeout(this.channel.classify({ p7mAttachment: this.p7mAtStart, readyState: this.readyStateAtStart }), ANSWER_TIMEOUT_MS);
     let domDecided: Promise<void>;
     if (this.doc.readyState === 'loading' || !this.doc.body) {
       this.veil();
@@ -90,6 +108,128 @@ export class Gate {
     }
     if (this.sealed) this.view.show(state, reason);
     await this.report(state, reason).catch(() => undefined);
+    if (state === 'held' && reason !== undefined && RENDERABLE.includes(reason)) await this.render(reason);
+  }
+
+  /** Opens the render port and waits for the result (or a failure); resolves after the second report. */
+  private render(reason: HoldReason): Promise<void> {
+    return new Promise<void>((settle) => {
+      let done = false;
+      let stall: ReturnType<typeof setTimeout> | undefined;
+      const armStall = () => {
+        clearTimeout(stall);
+        stall = setTimeout(() => fail('stalled'), ANSWER_TIMEOUT_MS);
+      };
+      const finish = (fn: () => Promise<void>) => {
+        if (done) return;
+        done = true;
+        clearTimeout(stall);
+        fn().then(settle, settle);
+      };
+      const fail = (why: RenderFailure) =>
+        finish(async () => {
+          this.connection?.close();
+          this.connection = undefined;
+          this.rejectAttachments(this.channel.text('attachment_port_closed'));
+          this.view.fail(`render_failed_${why}`);
+          await this.report('error', why === 'stalled' ? 'background-timeout' : reason, { rendered: 'failed', renderFailure: why }).catch(() => undefined);
+        });
+      this.view.progress(progressLine(this.channel.text, undefined));
+      armStall();
+      try {
+        this.connection = this.channel.openRender(this.p7mAtStart || hasP7mAttachment(this.doc), {
+          onProgress: (p) => {
+            if (done) return;
+            armStall();
+            this.view.progress(progressLine(this.channel.text, p));
+          },
+          onResult: (model) => finish(() => this.show(model, reason)),
+          onAttachment: (a) => this.settleAttachment(a),
+          onDisconnect: (why) => {
+            this.connection = undefined;
+            this.rejectAttachments(this.channel.text('attachment_port_closed'));
+            if (!done) fail(why);
+          },
+        });
+      } catch {
+        fail('disconnected');
+      }
+    });
+  }
+
+  private async show(model: RenderModel, reason: HoldReason): Promise<void> {
+    if (model.kind === 'plain') {
+      this.connection?.close();
+      this.connection = undefined;
+      this.decidedBy = 'background';
+      this.release();
+      await this.report('plain', undefined, { rendered: 'plain' }).catch(() => undefined);
+      return;
+    }
+    if (model.kind !== 'clean') {
+      // Nothing more to ask for: no attachments outside a clean message.
+      this.connection?.close();
+      this.connection = undefined;
+    }
+    let rendered: Rendered;
+    try {
+      rendered = renderModel(
+        {
+          doc: this.doc,
+          text: this.channel.text,
+          openLink: (url) => this.channel.openLink(url),
+          openKeysPage: () => this.channel.openKeysPage(),
+          requestAttachment: (index) => this.requestAttachment(index),
+        },
+        model,
+      );
+    } catch {
+      this.connection?.close();
+      this.connection = undefined;
+      this.view.fail('render_failed_protocol');
+      await this.report('error', reason, { rendered: 'failed', renderFailure: 'protocol' }).catch(() => undefined);
+      return;
+    }
+    this.view.showContent(rendered.root);
+    const text = renderedBodyText(rendered.body);
+    await this.report('held', reason, {
+      rendered: rendered.kind,
+      renderedTextLength: text.length,
+      renderedTextSha256: sha256Hex(text),
+      attachmentCount: rendered.attachmentCount,
+      blockedBanner: rendered.blockedBanner,
+      findingSignatures: [...rendered.findingSignatures],
+    }).catch(() => undefined);
+  }
+
+  private requestAttachment(index: number): Promise<AttachmentBytes> {
+    const conn = this.connection;
+    if (!conn) return Promise.reject(new Error(this.channel.text('attachment_port_closed')));
+    return new Promise<AttachmentBytes>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(this.channel.text('attachment_timeout'))), ATTACHMENT_TIMEOUT_MS);
+      const waiters = this.pendingAttachments.get(index) ?? [];
+      waiters.push({
+        resolve: (b) => (clearTimeout(timer), resolve(b)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      this.pendingAttachments.set(index, waiters);
+      if (waiters.length === 1) conn.requestAttachment(index);
+    });
+  }
+
+  private settleAttachment(a: AttachmentData | AttachmentError): void {
+    const waiters = this.pendingAttachments.get(a.index);
+    if (!waiters) return;
+    this.pendingAttachments.delete(a.index);
+    for (const w of waiters) {
+      if (a.type === 'attachment-data') w.resolve({ filename: a.filename, contentType: a.contentType, data: a.data });
+      else w.reject(new Error(a.message));
+    }
+  }
+
+  private rejectAttachments(message: string): void {
+    for (const waiters of this.pendingAttachments.values()) for (const w of waiters) w.reject(new Error(message));
+    this.pendingAttachments.clear();
   }
 
   /** Made transparent until the structure is known; `opacity` on the root cannot be undone by descendants. */
@@ -126,7 +266,7 @@ export class Gate {
     this.sealed = false;
   }
 
-  private async report(state: DisplayState, reason: HoldReason | undefined): Promise<void> {
+  private async report(state: DisplayState, reason: HoldReason | undefined, rendered: Partial<DisplayReportBody> = {}): Promise<void> {
     const visible = visibleThunderbirdContent(this.doc, this.view.host);
     const body: DisplayReportBody = {
       state,
@@ -139,6 +279,7 @@ export class Gate {
       startedAt: this.startedAt,
       readyStateAtStart: this.readyStateAtStart,
       decidedBy: this.decidedBy,
+      ...rendered,
     };
     await this.channel.report(body);
   }

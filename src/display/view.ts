@@ -1,7 +1,9 @@
 /**
  * Unseal's own UI inside the message document: a host element with a CLOSED shadow root, so the
  * message's CSS cannot restyle it and nothing in the page can reach into it. Text only, set via
- * `textContent`; decrypted HTML will be rendered here later through DOMPurify.
+ * `textContent`. What the background sends for a held message (src/display/render.ts) replaces the
+ * status box in the same shadow root; decrypted HTML sits one level deeper, in a shadow root of its
+ * own (src/display/sanitize.ts is its only way in).
  */
 import type { DisplayState, HoldReason } from '../protocol/display.js';
 
@@ -18,6 +20,7 @@ const CSS = `
 @keyframes spin { to { transform: rotate(360deg); } }
 .box[data-state="held"] { border-color: #b8860b; background: #fff8e5; }
 .box[data-state="error"] { border-color: #c50042; background: #fff0f3; }
+[hidden] { display: none !important; }
 `;
 
 /** Inline `!important` on the host wins over any author stylesheet in the message. */
@@ -30,6 +33,8 @@ export class GateView {
   private readonly box: HTMLDivElement;
   private readonly title: HTMLParagraphElement;
   private readonly detail: HTMLParagraphElement;
+  /** Where a render result goes; empty until then. */
+  private readonly content: HTMLDivElement;
 
   constructor(
     private readonly doc: Document,
@@ -49,16 +54,46 @@ export class GateView {
     this.detail = doc.createElement('p');
     this.detail.className = 'detail';
     this.box.append(this.title, this.detail);
-    root.append(style, this.box);
+    this.content = doc.createElement('div');
+    this.content.className = 'content';
+    root.append(style, this.box, this.content);
   }
 
   mount(parent: Element): void {
     if (this.host.parentNode !== parent) parent.append(this.host);
   }
 
-  /** Mounted in the document and laid out with a non-empty box. */
+  /** Mounted in the document and laid out with a non-empty box (status box or rendered content). */
   isShown(): boolean {
-    return this.host.isConnected && this.box.getClientRects().length > 0 && this.box.offsetHeight > 0;
+    if (!this.host.isConnected) return false;
+    const laidOut = (el: HTMLElement) => !el.hidden && el.getClientRects().length > 0 && el.offsetHeight > 0;
+    return laidOut(this.box) || laidOut(this.content);
+  }
+
+  /** The status box with a spinner and a progress line ("Decrypting 12.4 MB…"). */
+  progress(line: string): void {
+    this.content.replaceChildren();
+    this.box.hidden = false;
+    this.box.dataset['state'] = 'checking';
+    const spin = this.doc.createElement('span');
+    spin.className = 'spinner';
+    this.title.replaceChildren(spin, this.doc.createTextNode(line));
+    this.detail.textContent = this.text('gate_held_detail');
+  }
+
+  /** Replaces the status box with a rendered result (built by src/display/render.ts). */
+  showContent(node: Node): void {
+    this.box.hidden = true;
+    this.content.replaceChildren(node);
+  }
+
+  /** Failure after the decision: the error box with a specific sentence; rendered content removed. */
+  fail(detailKey: string): void {
+    this.content.replaceChildren();
+    this.box.hidden = false;
+    this.box.dataset['state'] = 'error';
+    this.title.textContent = this.text('gate_error_title');
+    this.detail.textContent = this.text(detailKey);
   }
 
   unmount(): void {
@@ -66,6 +101,8 @@ export class GateView {
   }
 
   show(state: DisplayState, reason?: HoldReason): void {
+    this.content.replaceChildren();
+    this.box.hidden = false;
     this.box.dataset['state'] = state;
     this.title.replaceChildren();
     if (state === 'checking') {

@@ -2,12 +2,85 @@
  * Entry point of `display/channel.js`, the first of the two message display scripts: installs the
  * {@link DisplayChannel} on the content-script global so the gate (src/display) never touches
  * `browser.*`. Both scripts share one content-script global per message document (measured).
+ *
+ * Runtime messages it sends (the background's router answers them):
+ *   {type:'display.classify', hint}   → GateDecision
+ *   {type:'display.report', ...body}  → {ok:true}
+ *   {type:'display.openLink', url}    → background opens url in the default browser (http/https/mailto only)
+ *   {type:'display.openKeys'}         → background opens the add-on's keys page
+ * and one port per message document, `runtime.connect({name: RENDER_PORT})` (src/protocol/render.ts).
  */
-import { DISPLAY_CHANNEL_GLOBAL, parseGateDecision, type DisplayChannel, type DisplayRequest } from '../protocol/display.js';
+import {
+  DISPLAY_CHANNEL_GLOBAL,
+  MAX_URL_LENGTH,
+  OPENABLE_URL,
+  parseGateDecision,
+  type DisplayChannel,
+  type DisplayRequest,
+  type RenderConnection,
+  type RenderHandlers,
+} from '../protocol/display.js';
+import { RENDER_PORT, type DisplayToBackground } from '../protocol/render.js';
+import { parseBackgroundToDisplay } from '../protocol/render-guards.js';
 import { webext } from './webext.js';
 
 function send(msg: DisplayRequest): Promise<unknown> {
   return webext.runtime.sendMessage(msg) as Promise<unknown>;
+}
+
+function openRender(p7mAttachment: boolean, handlers: RenderHandlers): RenderConnection {
+  const port = webext.runtime.connect({ name: RENDER_PORT });
+  let open = true;
+  const post = (m: DisplayToBackground): void => {
+    if (!open) return;
+    try {
+      port.postMessage(m);
+    } catch (e) {
+      gone('disconnected', e instanceof Error ? e.message : String(e));
+    }
+  };
+  const gone = (reason: 'disconnected' | 'protocol', detail: string): void => {
+    if (!open) return;
+    open = false;
+    try {
+      port.disconnect();
+    } catch {
+      // already gone
+    }
+    handlers.onDisconnect(reason, detail);
+  };
+  port.onMessage.addListener((raw: unknown) => {
+    if (!open) return;
+    let m;
+    try {
+      m = parseBackgroundToDisplay(raw);
+    } catch (e) {
+      // Fail closed: a message we cannot read ends the exchange; nothing half-checked is rendered.
+      gone('protocol', e instanceof Error ? e.message : String(e));
+      return;
+    }
+    if (m.type === 'progress') handlers.onProgress(m);
+    else if (m.type === 'result') handlers.onResult(m.model);
+    else handlers.onAttachment(m);
+  });
+  port.onDisconnect.addListener((p: browser.runtime.Port) => {
+    gone('disconnected', p.error?.message ?? 'the background closed the render port');
+  });
+  post({ type: 'open', p7mAttachment });
+  return {
+    requestAttachment(index) {
+      post({ type: 'attachment', index });
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      try {
+        port.disconnect();
+      } catch {
+        // already gone
+      }
+    },
+  };
 }
 
 const channel: DisplayChannel = {
@@ -19,6 +92,14 @@ const channel: DisplayChannel = {
   },
   text(key, substitutions) {
     return webext.i18n.getMessage(key, substitutions) || key;
+  },
+  openRender,
+  async openLink(url) {
+    if (url.length > MAX_URL_LENGTH || !OPENABLE_URL.test(url)) throw new Error('only http, https and mailto links can be opened');
+    await send({ type: 'display.openLink', url });
+  },
+  async openKeysPage() {
+    await send({ type: 'display.openKeys' });
   },
 };
 

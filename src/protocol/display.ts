@@ -8,7 +8,8 @@
  *   {@link GateDecision}; the display script applies it and sends a {@link DisplayReport} of what
  *   it actually rendered, which the background keeps in its diagnostics ring (storage.session).
  */
-import { GuardError, bool, int, isRecord, oneOf, optStr, str } from './validate.js';
+import type { AttachmentData, AttachmentError, ProgressMessage, RenderModel } from './render.js';
+import { GuardError, bool, int, isRecord, oneOf, optStr, str, strArray } from './validate.js';
 
 /** What the message pane shows for a message, as far as Unseal is concerned. */
 export type DisplayState =
@@ -84,13 +85,70 @@ export interface DisplayReportBody {
   readonly readyStateAtStart: 'loading' | 'interactive' | 'complete';
   /** Who decided the state that was rendered first. */
   readonly decidedBy: 'dom' | 'background';
+  /*
+   * What Unseal itself rendered for a held message, sent in a second report once the render port
+   * answered (or failed). Absent from the first report (the gate's decision). Facts only.
+   */
+  /** The render model's kind that is shown, or 'failed' (port closed, stalled, invalid message). */
+  readonly rendered?: RenderedKind;
+  /** Why rendering failed; only with `rendered: 'failed'`. */
+  readonly renderFailure?: RenderFailure;
+  /**
+   * Unseal's rendered body text (whitespace-normalized; innerText where laid out, else textContent
+   * without <style>): its length and the SHA-256 (hex) of its first 65,536 characters ('' when none).
+   */
+  readonly renderedTextLength?: number;
+  readonly renderedTextSha256?: string;
+  /** Attachments listed (clean messages only). */
+  readonly attachmentCount?: number;
+  /** The red "blocked" banner (infected) is shown. */
+  readonly blockedBanner?: boolean;
+  /** Signature names of the findings shown (infected): names only, never content. */
+  readonly findingSignatures?: readonly string[];
 }
+
+export type RenderedKind = RenderModel['kind'] | 'failed';
+export const RENDERED_KINDS: readonly RenderedKind[] = ['plain', 'clean', 'infected', 'unscanned', 'no-key', 'error', 'failed'];
+export type RenderFailure = 'disconnected' | 'stalled' | 'protocol';
+export const RENDER_FAILURES: readonly RenderFailure[] = ['disconnected', 'stalled', 'protocol'];
 
 export interface DisplayReportRequest extends DisplayReportBody {
   readonly type: 'display.report';
 }
 
-export type DisplayRequest = ClassifyRequest | DisplayReportRequest;
+/** A link in a rendered message the user clicked and then confirmed: open it in the default browser. */
+export interface OpenLinkRequest {
+  readonly type: 'display.openLink';
+  readonly url: string;
+}
+
+/** "Import a key" on the no-key view: open the add-on's keys page. */
+export interface OpenKeysRequest {
+  readonly type: 'display.openKeys';
+}
+
+export type DisplayRequest = ClassifyRequest | DisplayReportRequest | OpenLinkRequest | OpenKeysRequest;
+
+/** Only these schemes are handed to the default browser; the display script refuses others too. */
+export const OPENABLE_URL = /^(https?:\/\/[^\s]+|mailto:[^\s]+)$/i;
+export const MAX_URL_LENGTH = 8_192;
+
+/** Callbacks of one render port (src/protocol/render.ts); called with validated messages only. */
+export interface RenderHandlers {
+  onProgress(p: ProgressMessage): void;
+  onResult(model: RenderModel): void;
+  onAttachment(a: AttachmentData | AttachmentError): void;
+  /**
+   * The port is gone: the background closed it or went away ('disconnected'), or it sent something
+   * that failed validation ('protocol', and the channel closed the port). Not called after close().
+   */
+  onDisconnect(reason: 'disconnected' | 'protocol', detail: string): void;
+}
+
+export interface RenderConnection {
+  requestAttachment(index: number): void;
+  close(): void;
+}
 
 /**
  * The display script's only way out of its document: installed on the content-script global by
@@ -102,6 +160,12 @@ export interface DisplayChannel {
   report(body: DisplayReportBody): Promise<void>;
   /** Localized UI string (`_locales/<lang>/messages.json`); the key itself when missing. */
   text(key: string, substitutions?: string[]): string;
+  /** Opens the render port (`runtime.connect({name: RENDER_PORT})`) and sends `{type:'open'}`. */
+  openRender(p7mAttachment: boolean, handlers: RenderHandlers): RenderConnection;
+  /** Runtime message `{type:'display.openLink', url}`: the background opens it in the default browser. */
+  openLink(url: string): Promise<void>;
+  /** Runtime message `{type:'display.openKeys'}`: the background opens the add-on's keys page. */
+  openKeysPage(): Promise<void>;
 }
 
 export const DISPLAY_CHANNEL_GLOBAL = '__unsealDisplayChannel';
@@ -133,9 +197,28 @@ export function parseDisplayRequest(u: unknown): DisplayRequest {
       startedAt: int(u, 'startedAt', 0, Number.MAX_SAFE_INTEGER),
       readyStateAtStart: oneOf(u, 'readyStateAtStart', READY_STATES),
       decidedBy: oneOf(u, 'decidedBy', ['dom', 'background'] as const),
+      ...renderedFields(u),
     };
   }
+  if (type === 'display.openLink') {
+    const url = str(u, 'url', { min: 1, max: MAX_URL_LENGTH });
+    if (!OPENABLE_URL.test(url)) throw new GuardError('url must be an http(s) or mailto URL');
+    return { type, url };
+  }
+  if (type === 'display.openKeys') return { type };
   throw new GuardError('type is unknown');
+}
+
+function renderedFields(u: Record<string, unknown>): Partial<DisplayReportBody> {
+  const out: { -readonly [K in keyof DisplayReportBody]?: DisplayReportBody[K] } = {};
+  if (u['rendered'] !== undefined) out.rendered = oneOf(u, 'rendered', RENDERED_KINDS);
+  if (u['renderFailure'] !== undefined) out.renderFailure = oneOf(u, 'renderFailure', RENDER_FAILURES);
+  if (u['renderedTextLength'] !== undefined) out.renderedTextLength = int(u, 'renderedTextLength', 0, Number.MAX_SAFE_INTEGER);
+  if (u['renderedTextSha256'] !== undefined) out.renderedTextSha256 = str(u, 'renderedTextSha256', { pattern: /^([0-9a-f]{64})?$/ });
+  if (u['attachmentCount'] !== undefined) out.attachmentCount = int(u, 'attachmentCount', 0, 100_000);
+  if (u['blockedBanner'] !== undefined) out.blockedBanner = bool(u, 'blockedBanner');
+  if (u['findingSignatures'] !== undefined) out.findingSignatures = strArray(u, 'findingSignatures', 1_000, 1_000);
+  return out;
 }
 
 /** Validates the background's answer on the display side. */
