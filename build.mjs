@@ -45,6 +45,8 @@ const extTargets = [
   { ...extCommon, entryPoints: ['src/background/main.ts'], outfile: 'dist/ext/background/main.js' },
   { ...extCommon, entryPoints: ['src/platform/display-channel.ts'], outfile: 'dist/ext/display/channel.js' },
   { ...extCommon, entryPoints: ['src/display/main.ts'], outfile: 'dist/ext/display/gate.js' },
+  // The keys page (options page; also opened in a tab): keys.html + keys.css are copied beside it.
+  { ...extCommon, entryPoints: ['src/pages/keys/keys.ts'], outfile: 'dist/ext/pages/keys.js' },
 ];
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -127,6 +129,7 @@ async function buildExtension() {
   await extFs.writeFile('dist/ext/manifest.json', JSON.stringify(manifest, null, 2) + '\n');
   await extFs.cp('icons', 'dist/ext/icons', { recursive: true });
   await extFs.cp('src/_locales', 'dist/ext/_locales', { recursive: true });
+  for (const f of ['keys.html', 'keys.css']) await extFs.cp(`src/pages/keys/${f}`, `dist/ext/pages/${f}`);
   const names = (await listFiles('dist/ext')).sort();
   const files = await Promise.all(names.map(async (name) => ({ name, data: await extFs.readFile(`dist/ext/${name}`) })));
   await extFs.writeFile(`dist/unseal-${pkg.version}.xpi`, zip(files));
