@@ -5,12 +5,11 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { base64Decode } from '../core/bytes.js';
 import {
-
   PROTOCOL_VERSION,
   errorResponse,
   isProtocolError,
+  paddedBase64Length,
   parseRequest,
   type CanaryStatus,
   type ProtocolErrorKind,
@@ -51,7 +50,8 @@ interface ActiveScan {
   readonly size: number;
   readonly sha256: string;
   readonly meta: ScanMeta;
-  readonly buf: Uint8Array;
+  /** Allocated at the announced size; chunks are decoded straight into it. */
+  readonly buf: Buffer;
   readonly hash: Hash;
   readonly abort: AbortController;
   received: number;
@@ -215,7 +215,7 @@ export class HostSession {
       size: req.size,
       sha256: req.sha256,
       meta: req.meta,
-      buf: new Uint8Array(req.size),
+      buf: Buffer.alloc(req.size),
       hash: createHash('sha256'),
       abort,
       received: 0,
@@ -280,13 +280,16 @@ export class HostSession {
       this.deps.send(errorResponse(req.id, kind, message, req.scanId));
     };
     if (req.seq !== scan.nextSeq) return fail('bad_request', `chunk seq ${req.seq} out of order, expected ${scan.nextSeq}; the scan was dropped`);
-    const data = base64Decode(req.data);
-    if (scan.received + data.length > scan.size) {
+    // parseRequest has checked that data is padded standard base64, so its decoded length is exact
+    // and Buffer's decoder (no second validation pass, no intermediate copy) can write it in place.
+    const n = paddedBase64Length(req.data);
+    if (scan.received + n > scan.size) {
       return fail('integrity', `chunks exceed the ${scan.size} bytes announced in scan.begin; the scan was dropped`);
     }
-    scan.buf.set(data, scan.received);
-    scan.hash.update(data);
-    scan.received += data.length;
+    const written = scan.buf.write(req.data, scan.received, n, 'base64');
+    if (written !== n) return fail('bad_request', `chunk ${req.seq} decoded to ${written} bytes, expected ${n}; the scan was dropped`);
+    scan.hash.update(scan.buf.subarray(scan.received, scan.received + n));
+    scan.received += n;
     scan.nextSeq++;
     this.armIdle(scan);
     this.deps.send({ id: req.id, type: 'ack', scanId: req.scanId, seq: req.seq, received: scan.received });

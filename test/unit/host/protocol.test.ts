@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isProtocolError, parseAuditEvent, parseRequest, parseResponse } from '../../../src/protocol/native.js';
+import { isPaddedBase64, isProtocolError, paddedBase64Length, parseAuditEvent, parseRequest, parseResponse } from '../../../src/protocol/native.js';
 
 const SHA = 'a'.repeat(64);
 
@@ -86,5 +86,43 @@ describe('parseResponse', () => {
       { id: null, type: 'scan.result', scanId: 's', verdict: { verdict: 'clean', engine, scannedParts: 1 } },
     ];
     for (const r of bad) expect(isProtocolError(parseResponse(r)), JSON.stringify(r)).toBe(true);
+  });
+});
+
+describe('isPaddedBase64 (the linear scan.chunk check)', () => {
+  // The language the guard accepted before (a backtracking regex, 9–18 ms per 1 MiB chunk).
+  const reference = (t: string) => t.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(t);
+
+  it('accepts exactly what the old regex + length check accepted (fuzzed)', () => {
+    let seed = 42;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const alphabet = 'AB+/z9==== -_\n.';
+    for (let i = 0; i < 50_000; i++) {
+      const len = Math.floor(rnd() * 13);
+      let t = '';
+      for (let j = 0; j < len; j++) t += alphabet[Math.floor(rnd() * alphabet.length)];
+      expect(isPaddedBase64(t), JSON.stringify(t)).toBe(reference(t));
+    }
+    for (const t of ['', 'QUJD', 'QUI=', 'QQ==', 'Q===', '====', 'QU=D', 'QUJD\n', 'QUJ', 'QUJD-_==']) expect(isPaddedBase64(t), t).toBe(reference(t));
+  });
+
+  it('gives the exact decoded length', () => {
+    for (const n of [0, 1, 2, 3, 4, 5, 768 * 1024]) {
+      const b64 = Buffer.alloc(n, 7).toString('base64');
+      expect(isPaddedBase64(b64)).toBe(true);
+      expect(paddedBase64Length(b64)).toBe(n);
+    }
+  });
+
+  it('is linear on a 1 MiB chunk, including a near-miss at the very end', () => {
+    const good = Buffer.alloc(768 * 1024, 0xa5).toString('base64');
+    const bad = `${good.slice(0, -4)}AB=C`;
+    const t0 = performance.now();
+    expect(isPaddedBase64(good)).toBe(true);
+    expect(isPaddedBase64(bad)).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(200);
   });
 });
