@@ -107,7 +107,14 @@ const prefWatch = new PrefWatch({
 const ADDON_VERSION = webext.runtime.getManifest().version;
 const host = new NativeHostClient({ connect: connectUnsealHost, clientVersion: ADDON_VERSION });
 let keyStore: Promise<KeyStore> | undefined;
-const store = () => (keyStore ??= openKeyStore());
+const store = (): Promise<KeyStore> => {
+  // A failed open (e.g. storage briefly unavailable) must not stick for the session.
+  keyStore ??= openKeyStore().catch((e: unknown) => {
+    keyStore = undefined;
+    throw e;
+  });
+  return keyStore;
+};
 const opened = new OpenedCache();
 
 const pipelineDeps: PipelineDeps = {

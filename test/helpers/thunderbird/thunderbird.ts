@@ -59,6 +59,8 @@ export interface StartOptions extends Omit<ProfileOptions, 'marionettePort'> {
   /** Keep the profile dir after stop() (for debugging). */
   keepProfile?: boolean;
   startTimeoutMs?: number;
+  /** Runs after the profile exists and before Thunderbird starts (e.g. install the native host into `profile.home`). */
+  beforeLaunch?: (profile: Profile) => Promise<void> | void;
 }
 
 export async function freePort(): Promise<number> {
@@ -172,6 +174,7 @@ export class Thunderbird {
     if (!existsSync(THUNDERBIRD_BIN)) throw new Error(`${THUNDERBIRD_BIN} missing: run .ci/install-thunderbird.sh`);
     const port = await freePort();
     const profile = createProfile({ ...o, marionettePort: port });
+    await o.beforeLaunch?.(profile);
     const headless = o.headless ?? (process.env['UNSEAL_E2E_HEADLESS'] === '1' || !hasXvfb());
     const x = headless ? undefined : await startXvfb();
     const t = new Thunderbird(profile, port, x?.proc, x?.display, o.keepProfile ?? false, o.startTimeoutMs ?? 60_000);
