@@ -1,6 +1,5 @@
 import type { HostConfig } from './config.js';
 import type { ScannerBundle } from './server.js';
-import { checkCanaries } from './scanners/canary.js';
 import { createScanner } from './scanners/create.js';
 import { guardWithCanaries } from './scanners/guarded.js';
 
@@ -16,7 +15,9 @@ export function buildScanners(config: HostConfig): ScannerBundle | null {
     scanner: guarded,
     displayUrl: raw.url,
     lastCanaryReport: () => guarded.lastCanaryReport(),
-    runCanaries: (signal) => checkCanaries(raw, { signal }),
+    // Through the guard, so the report health gets is the one every scan relies on: a fresh host
+    // runs the self-test once, not once for health and again for the first scan.
+    runCanaries: (signal) => guarded.check(signal),
   };
 }
 

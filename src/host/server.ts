@@ -32,7 +32,7 @@ export interface ScannerBundle {
   /** URL without credentials, as reported to the add-on. */
   readonly displayUrl: string;
   lastCanaryReport(): CanaryReport | undefined;
-  /** Runs the canaries now (health asks for this when none has run yet). */
+  /** The guard's self-test: the stored report while fresh for the current engine, else one (shared) run that the guard keeps. */
   runCanaries(signal: AbortSignal): Promise<CanaryReport>;
 }
 
@@ -175,7 +175,9 @@ export class HostSession {
       problem = `scanner ${s.displayUrl} is not reachable: ${(e as Error).message}`;
     }
     let report = s.lastCanaryReport();
-    if (!report && engine) {
+    if (engine) {
+      // The guard's own check: its stored report while fresh, otherwise one run (joined by any scan
+      // waiting for it) whose report the scans then use.
       report = await withTimeout((sig) => s.runCanaries(sig), HEALTH_TIMEOUT_MS).catch((e: unknown) => {
         problem = `canary check failed to run: ${(e as Error).message}`;
         return undefined;

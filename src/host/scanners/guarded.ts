@@ -14,7 +14,15 @@ export interface GuardOptions {
   check?: (s: Scanner, o: { signal?: AbortSignal }) => Promise<CanaryReport>;
 }
 
-export type GuardedScanner = Scanner & { lastCanaryReport(): CanaryReport | undefined };
+export type GuardedScanner = Scanner & {
+  lastCanaryReport(): CanaryReport | undefined;
+  /**
+   * The guard's own self-test: returns the stored report while it is fresh for the current engine,
+   * otherwise runs the canaries (or joins a run already in progress) and keeps the report, so the
+   * next scan does not run them again. `signal` only stops this caller's wait, not the check.
+   */
+  check(signal?: AbortSignal): Promise<CanaryReport>;
+};
 
 function engineKey(e: EngineInfo): string {
   return `${e.engine}\u0000${e.signatures ?? ''}`;
@@ -83,6 +91,10 @@ export function guardWithCanaries(scanner: Scanner, opts: GuardOptions = {}): Gu
     ping: (signal) => scanner.ping(signal),
     close: () => scanner.close(),
     lastCanaryReport: () => report,
+    async check(signal?: AbortSignal): Promise<CanaryReport> {
+      const engine = await scanner.engineInfo(signal);
+      return ensure(engineKey(engine), signal);
+    },
     async scan(data: Uint8Array, o: ScanOptions = {}): Promise<PartVerdict> {
       let engine: EngineInfo;
       try {

@@ -55,6 +55,34 @@ describe('checkCanaries (scripted engine)', () => {
 });
 
 describe('guardWithCanaries', () => {
+  it('check() runs the self-test once and keeps the report for the scans (health then scan: one run)', async () => {
+    const s = new ScriptedScanner();
+    let checks = 0;
+    const g = guardWithCanaries(s, {
+      ttlMs: 60_000,
+      check: async (sc) => {
+        checks++;
+        return checkCanaries(sc);
+      },
+    });
+    // Concurrent callers join the same run.
+    const [a, b] = await Promise.all([g.check(), g.check()]);
+    expect(a).toBe(b);
+    expect(a.ok).toBe(true);
+    expect(g.lastCanaryReport()).toBe(a);
+    expect((await g.scan(CLEAN)).verdict).toBe('clean');
+    expect(await g.check()).toBe(a);
+    expect(checks).toBe(1);
+  });
+
+  it('check() with an unreachable engine rejects and stores nothing', async () => {
+    const s = new ScriptedScanner();
+    s.engineFails = true;
+    const g = guardWithCanaries(s, { check: (sc) => checkCanaries(sc) });
+    await expect(g.check()).rejects.toThrow(/down/);
+    expect(g.lastCanaryReport()).toBeUndefined();
+  });
+
   it('checks once, then trusts clean answers until the TTL', async () => {
     const s = new ScriptedScanner();
     let checks = 0;
