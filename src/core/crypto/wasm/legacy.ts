@@ -11,8 +11,9 @@
  * works in place, copies the result out once and wipes the key material and the message area.
  * Memory grows to fit the message; an instance whose memory grew past RETAIN_BYTES is dropped after
  * the call (WebAssembly memory cannot shrink) and the next call instantiates the compiled module
- * again, which is cheap. WebAssembly missing or refused (e.g. by a CSP without 'wasm-unsafe-eval'),
- * or memory that cannot grow, means the JS code runs instead.
+ * again, which is cheap. WebAssembly missing or refused, or memory that cannot grow, means the JS
+ * code runs instead. Thunderbird's default MV3 CSP refuses it (measured): an extension page that
+ * decrypts needs `'wasm-unsafe-eval'` in `content_security_policy.extension_pages`.
  */
 import { asBufferSource, base64Decode } from '../../bytes.js';
 import { UnsealError } from '../../errors.js';
