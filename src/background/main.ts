@@ -11,10 +11,11 @@ import { GuardError } from '../protocol/validate.js';
 import { parseDisplayRequest, type GateDecision, type DisplayRequest } from '../protocol/display.js';
 import { markBackgroundStarted, recordCondition, recordDisplayReport } from '../platform/diagnostics.js';
 import { onMessagesDisplayed, onRuntimeMessage, onSelectionChanged, onStartup, type MessageSenderInfo } from '../platform/events.js';
-import { displayedMessages, rawMessage, rawMessageDecryptedByThunderbird, type DisplayedMessage } from '../platform/messages.js';
+import { displayedMessages, messageHeader, rawMessage, rawMessageDecryptedByThunderbird, type DisplayedMessage } from '../platform/messages.js';
 import { openKeyStore, type KeyStore } from '../platform/key-store.js';
 import { NativeHostClient, connectUnsealHost } from '../platform/native-host.js';
 import { onRenderConnect } from '../platform/render-port.js';
+import { onActionClicked, openInDefaultBrowser, openKeysPage } from '../platform/ui.js';
 import { webext } from '../platform/webext.js';
 import { OpenedCache } from './opened-cache.js';
 import { openForDisplay, type PipelineDeps } from './pipeline.js';
@@ -77,7 +78,7 @@ async function route(raw: unknown, sender: MessageSenderInfo): Promise<unknown> 
     case 'display.classify':
       return decide(sender);
     case 'display.report': {
-      const message = await displayedIn(sender.tabId).catch(() => undefined);
+      const message = await (msg.forMessageId !== undefined ? messageHeader(msg.forMessageId) : displayedIn(sender.tabId)).catch(() => undefined);
       const { type: _type, ...body } = msg;
       await recordDisplayReport({
         ...body,
@@ -87,6 +88,13 @@ async function route(raw: unknown, sender: MessageSenderInfo): Promise<unknown> 
       if (message) prefWatch.displayed(message.id);
       return { ok: true };
     }
+    case 'display.openLink':
+      // Only from a display script's deliberate click; the guard allowed http(s)/mailto only.
+      await openInDefaultBrowser(msg.url);
+      return { ok: true };
+    case 'display.openKeys':
+      await openKeysPage();
+      return { ok: true };
   }
 }
 
@@ -146,6 +154,7 @@ async function openCached(msg: { id: number; headerMessageId?: string; folderPat
 
 // ---- top-level, synchronous registration ----
 onRenderConnect((port) => serveRenderPort(port, { displayed: displayedRef, open: openCached }));
+onActionClicked(() => void openKeysPage());
 onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
 onRuntimeMessage((msg, sender) => route(msg, sender));
 onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));

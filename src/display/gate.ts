@@ -47,6 +47,7 @@ export class Gate {
   private sealed = false;
   private observer: MutationObserver | undefined;
   private decidedBy: 'dom' | 'background' = 'dom';
+  private messageId: number | undefined;
   private p7mAtStart = false;
   private connection: RenderConnection | undefined;
   private readonly pendingAttachments = new Map<number, { resolve: (b: AttachmentBytes) => void; reject: (e: Error) => void }[]>();
@@ -88,6 +89,7 @@ export class Gate {
   }
 
   private async apply(decision: GateDecision | undefined): Promise<void> {
+    if (decision?.messageId !== undefined) this.messageId = decision.messageId;
     let state: DisplayState;
     let reason: HoldReason | undefined;
     if (!decision) {
@@ -199,6 +201,13 @@ export class Gate {
       attachmentCount: rendered.attachmentCount,
       blockedBanner: rendered.blockedBanner,
       findingSignatures: [...rendered.findingSignatures],
+      ...(model.kind === 'clean'
+        ? { keySource: model.keySource, signatureStates: model.signatures.map((x) => (x.signatureValid ? x.certificateStatus : 'invalid')) }
+        : model.kind === 'unscanned'
+          ? { renderedReason: model.reason }
+          : model.kind === 'error'
+            ? { renderedReason: model.errorKind }
+            : {}),
     }).catch(() => undefined);
   }
 
@@ -279,6 +288,7 @@ export class Gate {
       startedAt: this.startedAt,
       readyStateAtStart: this.readyStateAtStart,
       decidedBy: this.decidedBy,
+      ...(this.messageId !== undefined ? { forMessageId: this.messageId } : {}),
       ...rendered,
     };
     await this.channel.report(body);

@@ -30,6 +30,11 @@ export function headerList(u: unknown): DisplayedMessage[] {
   return list.map(toDisplayed).filter((m): m is DisplayedMessage => m !== undefined);
 }
 
+/** One message's header by Thunderbird's id. */
+export async function messageHeader(messageId: number, timeoutMs = 3_000): Promise<DisplayedMessage | undefined> {
+  return toDisplayed(await deadline(webext.messages.get(messageId) as Promise<unknown>, timeoutMs, 'messages.get'));
+}
+
 export async function displayedMessages(tabId: number, timeoutMs = 3_000): Promise<DisplayedMessage[]> {
   return headerList(await deadline(webext.messageDisplay.getDisplayedMessages(tabId) as Promise<unknown>, timeoutMs, 'messageDisplay.getDisplayedMessages'));
 }

@@ -85,6 +85,12 @@ export interface DisplayReportBody {
   readonly readyStateAtStart: 'loading' | 'interactive' | 'complete';
   /** Who decided the state that was rendered first. */
   readonly decidedBy: 'dom' | 'background';
+  /**
+   * The message this document was opened for, as the background named it in its decision. The
+   * background files the report under it rather than under whatever the tab shows by the time the
+   * report arrives (after fast switching, that is another message).
+   */
+  readonly forMessageId?: number;
   /*
    * What Unseal itself rendered for a held message, sent in a second report once the render port
    * answered (or failed). Absent from the first report (the gate's decision). Facts only.
@@ -105,6 +111,11 @@ export interface DisplayReportBody {
   readonly blockedBanner?: boolean;
   /** Signature names of the findings shown (infected): names only, never content. */
   readonly findingSignatures?: readonly string[];
+  /** Clean messages: where the key came from, and per signer 'invalid' or the certificate status. */
+  readonly keySource?: 'unseal' | 'thunderbird';
+  readonly signatureStates?: readonly string[];
+  /** Unscanned: the reason; error: the error kind. */
+  readonly renderedReason?: string;
 }
 
 export type RenderedKind = RenderModel['kind'] | 'failed';
@@ -211,6 +222,7 @@ export function parseDisplayRequest(u: unknown): DisplayRequest {
 
 function renderedFields(u: Record<string, unknown>): Partial<DisplayReportBody> {
   const out: { -readonly [K in keyof DisplayReportBody]?: DisplayReportBody[K] } = {};
+  if (u['forMessageId'] !== undefined) out.forMessageId = int(u, 'forMessageId', 0, Number.MAX_SAFE_INTEGER);
   if (u['rendered'] !== undefined) out.rendered = oneOf(u, 'rendered', RENDERED_KINDS);
   if (u['renderFailure'] !== undefined) out.renderFailure = oneOf(u, 'renderFailure', RENDER_FAILURES);
   if (u['renderedTextLength'] !== undefined) out.renderedTextLength = int(u, 'renderedTextLength', 0, Number.MAX_SAFE_INTEGER);
@@ -218,6 +230,9 @@ function renderedFields(u: Record<string, unknown>): Partial<DisplayReportBody> 
   if (u['attachmentCount'] !== undefined) out.attachmentCount = int(u, 'attachmentCount', 0, 100_000);
   if (u['blockedBanner'] !== undefined) out.blockedBanner = bool(u, 'blockedBanner');
   if (u['findingSignatures'] !== undefined) out.findingSignatures = strArray(u, 'findingSignatures', 1_000, 1_000);
+  if (u['keySource'] !== undefined) out.keySource = oneOf(u, 'keySource', ['unseal', 'thunderbird'] as const);
+  if (u['signatureStates'] !== undefined) out.signatureStates = strArray(u, 'signatureStates', 100, 32);
+  if (u['renderedReason'] !== undefined) out.renderedReason = str(u, 'renderedReason', { max: 64 });
   return out;
 }
 

@@ -35,6 +35,18 @@ export interface DisplayReport {
   textSha256: string;
   startedAt: number;
   readyStateAtStart: string;
+  forMessageId?: number;
+  /** Second report of a held message: what Unseal rendered (src/protocol/display.ts). */
+  rendered?: 'plain' | 'clean' | 'infected' | 'unscanned' | 'no-key' | 'error' | 'failed';
+  renderFailure?: string;
+  renderedTextLength?: number;
+  renderedTextSha256?: string;
+  attachmentCount?: number;
+  blockedBanner?: boolean;
+  findingSignatures?: string[];
+  keySource?: 'unseal' | 'thunderbird';
+  signatureStates?: string[];
+  renderedReason?: string;
 }
 
 export interface Condition {
@@ -312,6 +324,14 @@ export class Thunderbird {
       const d = await this.diagnostics();
       return d.reports.find((r) => r.at >= since && sameMessageId(r.headerMessageId, headerMessageId));
     }, timeoutMs, `display report for ${headerMessageId}`, 50);
+  }
+
+  /** Waits for the report of what Unseal rendered for this message (the second report of a held message). */
+  async waitForRendered(headerMessageId: string, since: number, timeoutMs = 30_000): Promise<DisplayReport> {
+    return waitFor(async () => {
+      const d = await this.diagnostics();
+      return d.reports.find((r) => r.at >= since && r.rendered !== undefined && sameMessageId(r.headerMessageId, headerMessageId));
+    }, timeoutMs, `rendered report for ${headerMessageId}`, 50);
   }
 
   /** Waits for a condition the add-on recorded (e.g. P7M_EXTERNAL_OFF_SUSPECTED) after `since`. */
