@@ -109,8 +109,10 @@ export class Gate {
       state = 'plain';
     }
     if (this.sealed) this.view.show(state, reason);
-    await this.report(state, reason).catch(() => undefined);
+    // The first report goes out without holding up the render port: every round trip shows on screen.
+    const first = this.report(state, reason).catch(() => undefined);
     if (state === 'held' && reason !== undefined && RENDERABLE.includes(reason)) await this.render(reason);
+    await first;
   }
 
   /** Opens the render port and waits for the result (or a failure); resolves after the second report. */

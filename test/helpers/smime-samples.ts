@@ -99,12 +99,14 @@ export function makeSamples(dir: string) {
   const big = (name: string, cipher: string) =>
     write(dir, name, `[e2e] large ${name}`, id(name), encrypt(dir, name, mixed([CRLF(`Content-Type: text/plain\n\nLARGE ${name} message.`), attachment('data.bin', 'application/octet-stream', randomBytes(7_500_000))]), ALICE.cert, cipher));
   const large = big('large-10mb', '-aes256');
+  // ~100 KB: a typical message with a small attachment, for the everyday latency figure.
+  const medium = write(dir, 'medium-100kb', '[e2e] medium 100 KB', id('medium-100kb'), encrypt(dir, 'medium-100kb', mixed([CRLF('Content-Type: text/plain\n\nMEDIUM message with a 70 KB attachment.'), attachment('notes.bin', 'application/octet-stream', randomBytes(70_000))]), ALICE.cert));
   const large3des = big('large-10mb-3des', '-des3');
 
   const signedEncrypted: Sample = { file: join(DEMO_DIR, 'encrypted-signed.eml'), subject: 'Quarterly figures (encrypted)', messageId: 'demo-1@demo.example' };
   const plain = write(dir, 'plain', '[e2e] plain message', id('plain'), CRLF('Content-Type: text/plain; charset=utf-8\n\nPLAIN-MARKER nothing encrypted here.\n'), 'PLAIN-MARKER nothing encrypted here.');
 
-  return { clean, infected, scannerDown, hostMissing, noKey, nss, rapid, opaque, large, large3des, signedEncrypted, plain };
+  return { clean, infected, scannerDown, hostMissing, noKey, nss, rapid, opaque, large, large3des, medium, signedEncrypted, plain };
 }
 
 /** A PKCS#12 of the NSS-only key, for importing into Thunderbird's own store. */
