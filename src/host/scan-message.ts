@@ -23,6 +23,12 @@ export interface ScanMessageOptions {
   readonly concurrency?: number;
   /** The file name for `object` mode, passed to the scanner as a hint. */
   readonly name?: string;
+  /**
+   * The whole entity's verdict, already in flight: the host streams the entity to the scanner while
+   * it arrives (Scanner.scanStream) and passes that scan here instead of scanning it again. It must
+   * be a scan of exactly `bytes`. The part scans still start only now (they need the whole message).
+   */
+  readonly whole?: Promise<PartVerdict>;
 }
 
 interface Target {
@@ -49,7 +55,7 @@ export async function scanMessage(bytes: Uint8Array, scanner: Scanner, opts: Sca
       parts = splitMessage(bytes);
     } catch (e) {
       // The whole entity is still scanned: an infection found there must be reported as such.
-      const whole = await scanOne(scanner, targets[0]!, opts);
+      const whole = await (opts.whole ?? scanOne(scanner, targets[0]!, opts));
       if (whole.verdict === 'infected') return { verdict: 'infected', engine, findings: findingsOf(WHOLE_MESSAGE, whole.signatures) };
       return unscanned('engine_error', `could not split the message into parts, so its attachments were not scanned one by one: ${messageOf(e)}`, engine);
     }
@@ -58,7 +64,14 @@ export async function scanMessage(bytes: Uint8Array, scanner: Scanner, opts: Sca
     targets.push(...parts);
   }
 
-  const results = await mapLimited(targets, opts.concurrency ?? 4, (t) => scanOne(scanner, t, opts));
+  let results: PartVerdict[];
+  if (opts.whole) {
+    // The streamed whole-entity scan runs on its own connection; the parts share the limit.
+    const [whole, parts] = await Promise.all([opts.whole, mapLimited(targets.slice(1), opts.concurrency ?? 4, (t) => scanOne(scanner, t, opts))]);
+    results = [whole, ...parts];
+  } else {
+    results = await mapLimited(targets, opts.concurrency ?? 4, (t) => scanOne(scanner, t, opts));
+  }
   return aggregate(engine, targets.map((t, i) => ({ path: t.path, result: results[i]! })));
 }
 

@@ -21,9 +21,11 @@ import type { EngineInfo, ScanVerdict, UnscannedReason } from '../protocol/scan.
 import type { AuditLog } from './audit.js';
 import type { HostLimits } from './config.js';
 import { FrameDecoder, FrameWriter, type DecodedFrame } from './framing.js';
+import { ReceiveSource } from './receive-source.js';
 import { scanMessage } from './scan-message.js';
 import type { CanaryReport } from './scanners/canary.js';
-import type { Scanner } from './scanners/types.js';
+import { scanSource } from './scanners/net.js';
+import type { PartVerdict, Scanner } from './scanners/types.js';
 
 /** What the session needs of the scanner side; main.ts builds it from createScanner + guardWithCanaries. */
 export interface ScannerBundle {
@@ -52,6 +54,14 @@ interface ActiveScan {
   readonly meta: ScanMeta;
   /** Allocated at the announced size; chunks are decoded straight into it. */
   readonly buf: Buffer;
+  /** `buf` as it fills, streamed to the scanner from scan.begin on. */
+  readonly source: ReceiveSource;
+  /**
+   * The whole entity's scan, running while chunks arrive. Its answer is used only after scan.end
+   * and the size/SHA-256 check; a dropped scan fails the source and aborts it, so it ends unscanned
+   * and is never reported.
+   */
+  whole?: Promise<PartVerdict>;
   readonly hash: Hash;
   readonly abort: AbortController;
   received: number;
@@ -212,12 +222,14 @@ export class HostSession {
       return;
     }
     const abort = new AbortController();
+    const buf = Buffer.alloc(req.size);
     const scan: ActiveScan = {
       scanId: req.scanId,
       size: req.size,
       sha256: req.sha256,
       meta: req.meta,
-      buf: Buffer.alloc(req.size),
+      buf,
+      source: new ReceiveSource(buf),
       hash: createHash('sha256'),
       abort,
       received: 0,
@@ -227,6 +239,18 @@ export class HostSession {
     };
     this.scans.set(req.scanId, scan);
     this.armIdle(scan);
+    const s = this.deps.scanners;
+    if (s) {
+      // Upload to the scanner as the chunks arrive instead of after scan.end. The scanner's own
+      // timeout counts from the last chunk; a stalled add-on is the idle/scan timeouts' business.
+      scan.whole = scanSource(s.scanner, scan.source, {
+        size: scan.size,
+        signal: abort.signal,
+        timeoutMs: this.deps.limits.scannerTimeoutMs,
+      }).catch((e: unknown): PartVerdict => ({ verdict: 'unscanned', reason: 'engine_error', message: `streamed scan failed: ${(e as Error).message}` }));
+      // close() waits for it like for any other scanner call.
+      this.track(scan.whole.then(() => undefined));
+    }
     this.deps.send({ id: req.id, type: 'ack', scanId: req.scanId, received: 0 });
   }
 
@@ -247,6 +271,7 @@ export class HostSession {
   private drop(scan: ActiveScan, tomb: Tombstone | null): void {
     clearTimeout(scan.deadline);
     if (scan.idle) clearTimeout(scan.idle);
+    scan.source.fail(new Error('the scan was dropped before all its bytes were verified'));
     scan.abort.abort(new Error('scan dropped'));
     this.scans.delete(scan.scanId);
     if (tomb) {
@@ -292,6 +317,7 @@ export class HostSession {
     if (written !== n) return fail('bad_request', `chunk ${req.seq} decoded to ${written} bytes, expected ${n}; the scan was dropped`);
     scan.hash.update(scan.buf.subarray(scan.received, scan.received + n));
     scan.received += n;
+    scan.source.advance(scan.received);
     scan.nextSeq++;
     this.armIdle(scan);
     this.deps.send({ id: req.id, type: 'ack', scanId: req.scanId, seq: req.seq, received: scan.received });
@@ -322,10 +348,13 @@ export class HostSession {
     if (!s) {
       verdict = { verdict: 'unscanned', reason: 'misconfigured', message: 'no scanner configured: run `unseal host install --scanner URL` or set UNSEAL_SCANNER' };
     } else {
+      // Size and SHA-256 match: the streamed whole-entity scan saw exactly these bytes, so its
+      // answer may now count. The per-part scans need the whole message and start only here.
       verdict = await scanMessage(scan.buf, s.scanner, {
         mode: 'message',
         signal: scan.abort.signal,
         timeoutMs: this.deps.limits.scannerTimeoutMs,
+        ...(scan.whole ? { whole: scan.whole } : {}),
       });
     }
     // A stop that happened while scanning wins: whatever the scanner returned after an abort is

@@ -5,16 +5,19 @@ import {
   deadline,
   describeEndpoint,
   failureToVerdict,
+  onePiece,
   openSocket,
   PeerClosed,
   ScanFailure,
   SocketReader,
+  SourceFailed,
+  SourceReader,
   TooLong,
   unscanned,
   writeAll,
   type Endpoint,
 } from './net.js';
-import { DEFAULT_TIMEOUT_MS, type PartVerdict, type ScanOptions, type Scanner } from './types.js';
+import { DEFAULT_TIMEOUT_MS, type PartVerdict, type ScanOptions, type Scanner, type StreamScanOptions } from './types.js';
 
 const CHUNK = 64 * 1024;
 const MAX_REPLY = 64 * 1024;
@@ -139,10 +142,20 @@ export class ClamdScanner implements Scanner {
   }
 
   async scan(data: Uint8Array, opts: ScanOptions = {}): Promise<PartVerdict> {
+    return this.instream(onePiece(data), { ...opts, size: data.length }, false);
+  }
+
+  /** INSTREAM as the pieces arrive; the zero-length terminator only after the source ended normally. */
+  async scanStream(source: AsyncIterable<Uint8Array>, opts: StreamScanOptions = {}): Promise<PartVerdict> {
+    return this.instream(source, opts, true);
+  }
+
+  private async instream(source: AsyncIterable<Uint8Array>, opts: StreamScanOptions, streamed: boolean): Promise<PartVerdict> {
     const what = `clamd ${this.url}`;
     const dl = deadline(opts.timeoutMs ?? this.timeoutMs, opts.signal);
     let engine: EngineInfo | undefined;
     let sock: Socket | undefined;
+    const src = new SourceReader(source, dl.signal, opts.size, streamed ? () => dl.rearm() : undefined);
     try {
       engine = await this.engineInfo(dl.signal).catch(() => undefined);
       if (dl.why()) throw dl.failure(what);
@@ -155,7 +168,8 @@ export class ClamdScanner implements Scanner {
       // StreamMaxLength: the writer just stops and the reply decides.
       replyP.catch(() => undefined);
       const progress = { sent: 0 };
-      const uploaded = await this.upload(s, data, reader, progress);
+      const uploaded = await this.upload(s, src, reader, progress);
+      if (streamed) dl.rearm();
       let reply: string;
       try {
         reply = (await replyP).toString('utf8');
@@ -164,12 +178,16 @@ export class ClamdScanner implements Scanner {
         if (e instanceof TooLong) throw new ScanFailure('protocol_error', `${what}: ${e.message}`);
         if (!(e instanceof PeerClosed)) throw e;
         if (uploaded) throw new ScanFailure('engine_error', `${what} closed the connection without a verdict (clamd crashed or was stopped?)`);
-        throw await this.explainReset(progress.sent, data.length, dl);
+        throw await this.explainReset(progress.sent, opts.size, dl);
       }
       const v = parseClamdReply(reply);
       return engine ? { ...v, engine } : v;
     } catch (e) {
-      const v = dl.why() ? failureToVerdict(dl.failure(what), what) : failureToVerdict(e, what);
+      const v = dl.why()
+        ? failureToVerdict(dl.failure(what), what)
+        : e instanceof SourceFailed
+          ? unscanned('cancelled', `${what}: ${e.message}; the stream was abandoned without a verdict`)
+          : failureToVerdict(e, what);
       return engine ? { ...v, engine } : v;
     } finally {
       sock?.destroy();
@@ -183,8 +201,9 @@ export class ClamdScanner implements Scanner {
    * often lost (measured: ~half the time over TCP, ~1 in 40 over a Unix socket). A clamd that still
    * answers PING right after did that on purpose; one that does not has gone away.
    */
-  private async explainReset(sent: number, total: number, dl: { signal: AbortSignal }): Promise<ScanFailure> {
+  private async explainReset(sent: number, total: number | undefined, dl: { signal: AbortSignal }): Promise<ScanFailure> {
     const what = `clamd ${this.url}`;
+    const of = total === undefined ? `${sent}` : `${sent} of ${total}`;
     const alive = await this.command('PING', dl.signal, `${what} PING`).then(
       (r) => r === 'PONG',
       () => false,
@@ -192,23 +211,27 @@ export class ClamdScanner implements Scanner {
     return alive
       ? new ScanFailure(
           'too_large',
-          `${what} cut the stream off after ${sent} of ${total} bytes without a verdict and is still running: the object exceeds clamd's StreamMaxLength (raise it in clamd.conf)`,
+          `${what} cut the stream off after ${of} bytes without a verdict and is still running: the object exceeds clamd's StreamMaxLength (raise it in clamd.conf)`,
         )
-      : new ScanFailure('engine_error', `${what} went away during the scan after ${sent} of ${total} bytes (crashed or stopped?)`);
+      : new ScanFailure('engine_error', `${what} went away during the scan after ${of} bytes (crashed or stopped?)`);
   }
 
-  /** Streams `zINSTREAM` chunks; false if the connection went away before the terminator was sent. */
-  private async upload(sock: Socket, data: Uint8Array, reader: SocketReader, progress: { sent: number }): Promise<boolean> {
+  /**
+   * Streams `zINSTREAM` chunks; false if the connection went away before the terminator was sent.
+   * Throws SourceFailed (without writing the terminator) when the source does not deliver the object.
+   */
+  private async upload(sock: Socket, src: SourceReader, reader: SocketReader, progress: { sent: number }): Promise<boolean> {
     if (!(await writeAll(sock, Buffer.from('zINSTREAM\0', 'latin1')))) return false;
-    for (let off = 0; off < data.length; off += CHUNK) {
+    for (;;) {
+      const part = await src.next(CHUNK);
+      if (part === undefined) break;
       // clamd only speaks before the end of the stream to refuse it; stop feeding it.
       if (reader.buffered > 0 || reader.closed) return false;
-      const part = data.subarray(off, Math.min(off + CHUNK, data.length));
       const frame = Buffer.allocUnsafe(4 + part.length);
       frame.writeUInt32BE(part.length, 0);
       frame.set(part, 4);
       if (!(await writeAll(sock, frame))) return false;
-      progress.sent = off + part.length;
+      progress.sent += part.length;
     }
     return writeAll(sock, Buffer.alloc(4));
   }

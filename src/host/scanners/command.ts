@@ -3,8 +3,9 @@ import { basename } from 'node:path';
 import type { EngineInfo } from '../../protocol/scan.js';
 import { UnsealError } from '../../core/errors.js';
 import { parseClamdVersion } from './clamd.js';
-import { deadline, unscanned } from './net.js';
-import { DEFAULT_TIMEOUT_MS, type PartVerdict, type ScanOptions, type Scanner } from './types.js';
+import { deadline, onePiece, SourceFailed, SourceReader, unscanned } from './net.js';
+import type { Writable } from 'node:stream';
+import { DEFAULT_TIMEOUT_MS, type PartVerdict, type ScanOptions, type Scanner, type StreamScanOptions } from './types.js';
 
 const KEEP_OUTPUT = 64 * 1024;
 const VERSION_TTL_MS = 10_000;
@@ -20,15 +21,40 @@ interface RunResult {
   stderr: string;
   spawnError?: NodeJS.ErrnoException;
   ended?: 'timeout' | 'cancelled';
+  /** The input source failed: the process was killed before its stdin was closed. */
+  sourceError?: SourceFailed;
+}
+
+interface RunInput {
+  source: AsyncIterable<Uint8Array>;
+  size?: number;
+  /** Streamed: the timeout counts from the last piece. */
+  streamed: boolean;
+}
+
+/** Resolves when `w` can take more (drain) or is gone (close/error): never hangs on a dead child. */
+function writable(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('drain', done);
+      w.off('close', done);
+      w.off('error', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+    w.on('error', done);
+  });
 }
 
 /** Runs argv without a shell, feeding `input` on stdin; kills the whole run on timeout/abort. */
-function run(argv: string[], input: Uint8Array | undefined, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
+function run(argv: string[], input: RunInput | undefined, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
   return new Promise((resolve) => {
     const dl = deadline(timeoutMs, signal);
     let stdout = '';
     let stderr = '';
     let spawnError: NodeJS.ErrnoException | undefined;
+    let sourceError: SourceFailed | undefined;
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
     const kill = () => child.kill('SIGKILL');
     dl.signal.addEventListener('abort', kill, { once: true });
@@ -46,10 +72,28 @@ function run(argv: string[], input: Uint8Array | undefined, timeoutMs: number, s
     child.on('close', (code, sig) => {
       const ended = dl.why();
       dl.dispose();
-      resolve({ code, signal: sig, stdout, stderr, spawnError, ended });
+      resolve({ code, signal: sig, stdout, stderr, spawnError, ended, ...(sourceError ? { sourceError } : {}) });
     });
-    if (input) child.stdin.end(input);
-    else child.stdin.end();
+    if (!input) {
+      child.stdin.end();
+      return;
+    }
+    // stdin is closed (EOF: "that is the whole object") only after the source ended normally; a
+    // failing source kills the process instead, so it never reports on a truncated object.
+    const src = new SourceReader(input.source, dl.signal, input.size, input.streamed ? () => dl.rearm() : undefined);
+    void (async () => {
+      for (;;) {
+        const p = await src.next();
+        if (p === undefined) break;
+        if (child.stdin.destroyed) return;
+        if (!child.stdin.write(p)) await writable(child.stdin);
+      }
+      if (input.streamed) dl.rearm();
+      child.stdin.end();
+    })().catch((e: unknown) => {
+      sourceError = e instanceof SourceFailed ? e : new SourceFailed(e instanceof Error ? e.message : String(e));
+      kill();
+    });
   });
 }
 
@@ -154,6 +198,16 @@ export class CommandScanner implements Scanner {
   }
 
   async scan(data: Uint8Array, opts: ScanOptions = {}): Promise<PartVerdict> {
+    return this.runScan({ source: onePiece(data), size: data.length, streamed: false }, opts);
+  }
+
+  /** Pipes the pieces into the command's stdin as they arrive. */
+  async scanStream(source: AsyncIterable<Uint8Array>, opts: StreamScanOptions = {}): Promise<PartVerdict> {
+    const { size, ...rest } = opts;
+    return this.runScan({ source, ...(size !== undefined ? { size } : {}), streamed: true }, rest);
+  }
+
+  private async runScan(input: RunInput, opts: ScanOptions): Promise<PartVerdict> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const t0 = Date.now();
     // The version query shares the scan's time budget: a hung engine must not cost 10 s here first.
@@ -164,7 +218,7 @@ export class CommandScanner implements Scanner {
     if (left <= 0) return withEngine(unscanned('timeout', `${this.url}: no verdict within ${timeoutMs} ms`));
     let r: RunResult;
     try {
-      r = await run(this.argv, data, left, opts.signal);
+      r = await run(this.argv, input, left, opts.signal);
     } catch (e) {
       // spawn() throws synchronously on invalid arguments (e.g. a NUL byte in argv).
       return withEngine(unscanned('engine_error', `${this.url}: cannot run: ${e instanceof Error ? e.message : String(e)}`));
@@ -174,6 +228,7 @@ export class CommandScanner implements Scanner {
     }
     if (r.ended === 'timeout') return withEngine(unscanned('timeout', `${this.url}: no verdict within ${timeoutMs} ms (killed)`));
     if (r.ended === 'cancelled') return withEngine(unscanned('cancelled', `${this.url}: cancelled`));
+    if (r.sourceError) return withEngine(unscanned('cancelled', `${this.url}: ${r.sourceError.message}; the scanner was stopped without a verdict`));
     if (r.signal) return withEngine(unscanned('engine_error', `${this.url}: killed by ${r.signal}`));
     const v = commandVerdict(r.code, `${r.stdout}\n${r.stderr}`);
     return withEngine(v.verdict === 'unscanned' ? { ...v, message: `${this.url}: ${v.message}` } : v);

@@ -1,7 +1,7 @@
 import type { EngineInfo } from '../../protocol/scan.js';
 import { checkCanaries, type CanaryReport } from './canary.js';
-import { deadline, unscanned } from './net.js';
-import type { PartVerdict, ScanOptions, Scanner } from './types.js';
+import { deadline, scanSource, unscanned } from './net.js';
+import type { PartVerdict, ScanOptions, Scanner, StreamScanOptions } from './types.js';
 
 export const DEFAULT_CANARY_TTL_MS = 6 * 60 * 60 * 1000;
 /** A failed check is retried sooner: the admin is probably fixing the configuration right now. */
@@ -95,42 +95,56 @@ export function guardWithCanaries(scanner: Scanner, opts: GuardOptions = {}): Gu
       const engine = await scanner.engineInfo(signal);
       return ensure(engineKey(engine), signal);
     },
-    async scan(data: Uint8Array, o: ScanOptions = {}): Promise<PartVerdict> {
-      let engine: EngineInfo;
-      try {
-        engine = await scanner.engineInfo(o.signal);
-      } catch (e) {
-        if (o.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled`);
-        return unscanned('unavailable', e instanceof Error ? e.message : String(e));
-      }
-      const key = engineKey(engine);
-      let r: CanaryReport;
-      // The caller's time budget also bounds waiting for the self-test (which carries on in the
-      // background for the next caller).
-      const dl = o.timeoutMs !== undefined ? deadline(o.timeoutMs, o.signal) : undefined;
-      try {
-        r = await ensure(key, dl?.signal ?? o.signal);
-      } catch (e) {
-        if (dl?.why() === 'timeout') return unscanned('timeout', `${scanner.url}: the scanner self-test did not finish within ${o.timeoutMs} ms`);
-        if (o.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled during the scanner self-test`);
-        return unscanned('misconfigured', `${scanner.url}: the scanner self-test could not run: ${e instanceof Error ? e.message : String(e)}`);
-      } finally {
-        dl?.dispose();
-      }
-      if (!r.ok) {
-        const v = await scanner.scan(data, o);
-        // A detection by a scanner that misses other things is still a detection.
-        if (v.verdict === 'infected') return v;
-        return misconfigured(r, engine);
-      }
-      const v = await scanner.scan(data, o);
-      if (v.engine && engineKey(v.engine) !== key && v.verdict === 'clean') {
-        // The engine changed between the check and this answer (e.g. a new ISTag): re-verify first.
-        const r2 = await ensure(engineKey(v.engine), o.signal).catch(() => undefined);
-        if (!r2?.ok) return r2 ? misconfigured(r2, v.engine) : unscanned('cancelled', `${scanner.url}: cancelled`);
-        return scanner.scan(data, o);
-      }
-      return v;
+    scan(data: Uint8Array, o: ScanOptions = {}): Promise<PartVerdict> {
+      return guarded((opts) => scanner.scan(data, opts), o);
+    },
+    /**
+     * The self-test still comes first (the pieces wait in the source meanwhile). In the rare case
+     * that the engine changed between the check and the answer, the source is read a second time
+     * for the re-scan: it must be replayable (the host's is). With `size` given, a one-shot source
+     * that is exhausted then fails the size check (unscanned); without it there is no re-scan.
+     */
+    scanStream(source: AsyncIterable<Uint8Array>, o: StreamScanOptions = {}): Promise<PartVerdict> {
+      return guarded((opts) => scanSource(scanner, source, { ...opts, ...(o.size !== undefined ? { size: o.size } : {}) }), o, o.size !== undefined);
     },
   };
+
+  async function guarded(run: (o: ScanOptions) => Promise<PartVerdict>, o: ScanOptions, canRescan = true): Promise<PartVerdict> {
+    let engine: EngineInfo;
+    try {
+      engine = await scanner.engineInfo(o.signal);
+    } catch (e) {
+      if (o.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled`);
+      return unscanned('unavailable', e instanceof Error ? e.message : String(e));
+    }
+    const key = engineKey(engine);
+    let r: CanaryReport;
+    // The caller's time budget also bounds waiting for the self-test (which carries on in the
+    // background for the next caller).
+    const dl = o.timeoutMs !== undefined ? deadline(o.timeoutMs, o.signal) : undefined;
+    try {
+      r = await ensure(key, dl?.signal ?? o.signal);
+    } catch (e) {
+      if (dl?.why() === 'timeout') return unscanned('timeout', `${scanner.url}: the scanner self-test did not finish within ${o.timeoutMs} ms`);
+      if (o.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled during the scanner self-test`);
+      return unscanned('misconfigured', `${scanner.url}: the scanner self-test could not run: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      dl?.dispose();
+    }
+    if (!r.ok) {
+      const v = await run(o);
+      // A detection by a scanner that misses other things is still a detection.
+      if (v.verdict === 'infected') return v;
+      return misconfigured(r, engine);
+    }
+    const v = await run(o);
+    if (v.engine && engineKey(v.engine) !== key && v.verdict === 'clean') {
+      // The engine changed between the check and this answer (e.g. a new ISTag): re-verify first.
+      const r2 = await ensure(engineKey(v.engine), o.signal).catch(() => undefined);
+      if (!r2?.ok) return r2 ? misconfigured(r2, v.engine) : unscanned('cancelled', `${scanner.url}: cancelled`);
+      if (!canRescan) return { ...unscanned('engine_error', `${scanner.url}: the engine changed during the scan and the streamed object cannot be re-read for a re-scan`), engine: v.engine };
+      return run(o);
+    }
+    return v;
+  }
 }

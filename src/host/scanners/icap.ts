@@ -23,17 +23,20 @@ import {
 import {
   deadline,
   failureToVerdict,
+  onePiece,
   openSocket,
   PeerClosed,
   ScanFailure,
   SocketReader,
+  SourceFailed,
+  SourceReader,
   TooLong,
   unscanned,
   writeAll,
   type Deadline,
   type Endpoint,
 } from './net.js';
-import { DEFAULT_TIMEOUT_MS, type PartVerdict, type ScanOptions, type Scanner } from './types.js';
+import { DEFAULT_TIMEOUT_MS, type PartVerdict, type ScanOptions, type Scanner, type StreamScanOptions } from './types.js';
 
 const CHUNK = 64 * 1024;
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -101,6 +104,44 @@ function chunkHeader(n: number): Buffer {
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+
+/**
+ * The pieces sent so far (views, no copies): an echoed body is compared with them. `total` is the
+ * announced size of the whole object.
+ */
+export class SentLog {
+  private readonly pieces: Uint8Array[] = [];
+  private readonly starts: number[] = [];
+  length = 0;
+  constructor(readonly total: number) {}
+
+  push(p: Uint8Array): void {
+    this.pieces.push(p);
+    this.starts.push(this.length);
+    this.length += p.length;
+  }
+
+  /** Whether `piece` equals the sent bytes at `offset` (false if they were not all sent). */
+  matches(offset: number, piece: Uint8Array): boolean {
+    if (offset + piece.length > this.length) return false;
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    let done = 0;
+    for (let i = lo; done < piece.length; i++) {
+      const src = this.pieces[i]!;
+      const from = offset + done - this.starts[i]!;
+      const n = Math.min(src.length - from, piece.length - done);
+      if (!Buffer.from(src.buffer, src.byteOffset + from, n).equals(piece.subarray(done, done + n))) return false;
+      done += n;
+    }
+    return true;
+  }
+}
 
 class Semaphore {
   private active = 0;
@@ -244,12 +285,36 @@ export class IcapScanner implements Scanner {
   }
 
   async scan(data: Uint8Array, opts: ScanOptions = {}): Promise<PartVerdict> {
+    return this.respmodScan(onePiece(data), data.length, opts, false);
+  }
+
+  /**
+   * RESPMOD with the body sent as the pieces arrive. ICAP needs the size up front (Content-Length
+   * of the synthetic HTTP response): without `opts.size` the pieces are collected first.
+   */
+  async scanStream(source: AsyncIterable<Uint8Array>, opts: StreamScanOptions = {}): Promise<PartVerdict> {
+    const { size, ...rest } = opts;
+    if (size === undefined) {
+      const pieces: Uint8Array[] = [];
+      try {
+        const r = new SourceReader(source, opts.signal ?? new AbortController().signal, undefined);
+        for (let p = await r.next(); p !== undefined; p = await r.next()) pieces.push(p);
+      } catch (e) {
+        return unscanned('cancelled', `ICAP ${this.url}: ${e instanceof Error ? e.message : String(e)}; nothing was scanned`);
+      }
+      return this.scan(Buffer.concat(pieces), rest);
+    }
+    return this.respmodScan(source, size, rest, true);
+  }
+
+  private async respmodScan(source: AsyncIterable<Uint8Array>, size: number, opts: ScanOptions, streamed: boolean): Promise<PartVerdict> {
     const what = `ICAP ${this.url}`;
     const dl = deadline(opts.timeoutMs ?? this.timeoutMs, opts.signal);
     let engine: EngineInfo | undefined;
     let release: (() => void) | undefined;
     let sock: Socket | undefined;
     const withEngine = (v: PartVerdict): PartVerdict => (engine ? { ...v, engine } : v);
+    const body = { src: new SourceReader(source, dl.signal, size, streamed ? () => dl.rearm() : undefined), sent: new SentLog(size), streamed, dl };
     try {
       const o = await this.getOptions(dl);
       engine = { engine: o.service ?? 'ICAP server', signatures: o.istag, scanner: this.url };
@@ -265,15 +330,18 @@ export class IcapScanner implements Scanner {
       const s = sock;
       dl.signal.addEventListener('abort', () => s.destroy(), { once: true });
       const reader = new SocketReader(s);
-      const res = await this.respmod(s, reader, data, opts, o.preview);
+      const res = await this.respmod(s, reader, body, opts, o.preview);
       const istag = res.headers.get('ISTag')?.replace(/^"(.*)"$/, '$1');
       if (istag && istag !== o.istag) {
         // The engine or its signatures changed under us: report what answered, refresh OPTIONS next time.
         engine = { ...engine, signatures: istag };
         this.options = undefined;
       }
-      return withEngine(this.verdict(res, data.length));
+      return withEngine(this.verdict(res, size));
     } catch (e) {
+      if (!dl.why() && e instanceof SourceFailed) {
+        return withEngine(unscanned('cancelled', `${what}: ${e.message}; the request was abandoned without a verdict`));
+      }
       return withEngine(failureToVerdict(this.asFailure(e, dl, what), what));
     } finally {
       sock?.destroy();
@@ -285,18 +353,19 @@ export class IcapScanner implements Scanner {
   private async respmod(
     sock: Socket,
     reader: SocketReader,
-    data: Uint8Array,
+    body: { src: SourceReader; sent: SentLog; streamed: boolean; dl: Deadline },
     opts: ScanOptions,
     serverPreview: number | undefined,
   ): Promise<IcapResponse> {
+    const size = body.sent.total;
     const name = sanitizeToken(opts.name ?? 'message');
     const ct = sanitizeToken(opts.contentType ?? 'application/octet-stream');
     const reqHdr = `GET http://unseal.invalid/${encodeURIComponent(name)} HTTP/1.1\r\nHost: unseal.invalid\r\n\r\n`;
     const resHdr =
-      `HTTP/1.1 200 OK\r\nContent-Type: ${ct}\r\nContent-Length: ${data.length}\r\n` +
+      `HTTP/1.1 200 OK\r\nContent-Type: ${ct}\r\nContent-Length: ${size}\r\n` +
       `Content-Disposition: attachment; filename="${name}"\r\n\r\n`;
-    const preview = serverPreview === undefined ? undefined : Math.min(serverPreview, data.length);
-    const ieof = preview !== undefined && preview === data.length;
+    const preview = serverPreview === undefined ? undefined : Math.min(serverPreview, size);
+    const ieof = preview !== undefined && preview === size;
     const head =
       `RESPMOD ${this.url} ICAP/1.0\r\n${this.commonHeaders()}Allow: 204\r\n` +
       (preview !== undefined ? `Preview: ${preview}\r\n` : '') +
@@ -306,36 +375,55 @@ export class IcapScanner implements Scanner {
 
     if (preview === undefined) {
       // No preview: stream everything, but read concurrently — a server may answer (and close)
-      // before the body is complete.
+      // before the body is complete. A source that fails takes the connection down with it, so
+      // the server never sees the terminating chunk.
+      let failed: unknown;
       const writer = (async () => {
         if (!(await writeAll(sock, Buffer.from(head, 'latin1')))) return;
-        await this.writeBody(sock, reader, data, 0);
+        await this.writeBody(sock, reader, body);
       })();
-      writer.catch(() => undefined);
-      const res = await this.readFinal(reader, data, true);
-      return res;
+      writer.catch((e: unknown) => {
+        failed = e;
+        sock.destroy();
+      });
+      try {
+        return await this.readFinal(reader, body.sent, true);
+      } catch (e) {
+        throw failed ?? e;
+      }
     }
 
-    // Head, preview and terminator in one write: one packet for a small object.
+    // The preview bytes (and, with ieof, the proof that there is nothing more) come from the source
+    // before anything is written: head, preview and terminator go out in one write.
+    const first: Uint8Array[] = [];
+    for (let got = 0; got < preview; ) {
+      const p = await body.src.next(preview - got);
+      if (p === undefined) break;
+      first.push(p);
+      body.sent.push(p);
+      got += p.length;
+    }
+    if (ieof && (await body.src.next()) !== undefined) throw new SourceFailed('the object is longer than announced');
     await writeAll(
       sock,
       Buffer.concat([
         Buffer.from(head, 'latin1'),
-        ...(preview > 0 ? [chunkHeader(preview), data.subarray(0, preview), CRLF] : []),
+        ...(preview > 0 ? [chunkHeader(preview), ...first, CRLF] : []),
         Buffer.from(ieof ? '0; ieof\r\n\r\n' : '0\r\n\r\n', 'latin1'),
       ]),
     );
-    if (ieof) return this.readFinal(reader, data, true);
-    const first = await this.readResponse(reader, data);
-    if (first.status.code !== 100) return first;
-    await this.writeBody(sock, reader, data, preview);
-    return this.readFinal(reader, data, false);
+    if (body.streamed) body.dl.rearm();
+    if (ieof) return this.readFinal(reader, body.sent, true);
+    const res = await this.readResponse(reader, body.sent);
+    if (res.status.code !== 100) return res;
+    await this.writeBody(sock, reader, body);
+    return this.readFinal(reader, body.sent, false);
   }
 
   /** Reads responses until one is final; a 100 is only legitimate while the server still waits for data. */
-  private async readFinal(reader: SocketReader, data: Uint8Array, ignore100: boolean): Promise<IcapResponse> {
+  private async readFinal(reader: SocketReader, sent: SentLog, ignore100: boolean): Promise<IcapResponse> {
     for (;;) {
-      const r = await this.readResponse(reader, data);
+      const r = await this.readResponse(reader, sent);
       if (r.status.code !== 100) return r;
       if (!ignore100) throw new IcapParseError('server sent 100 Continue after the whole body');
       // After ieof (or with everything sent) a 100 carries no meaning; some servers send it anyway.
@@ -343,17 +431,21 @@ export class IcapScanner implements Scanner {
     }
   }
 
-  private async writeBody(sock: Socket, reader: SocketReader, data: Uint8Array, from: number): Promise<void> {
-    for (let off = from; off < data.length; off += CHUNK) {
+  /** The rest of the body as chunks; the terminating chunk only once the source ended normally. */
+  private async writeBody(sock: Socket, reader: SocketReader, body: { src: SourceReader; sent: SentLog; streamed: boolean; dl: Deadline }): Promise<void> {
+    for (;;) {
       // Anything the server says now is its final answer: stop feeding it.
       if (reader.buffered > 0 || reader.closed) return;
-      const part = data.subarray(off, Math.min(off + CHUNK, data.length));
+      const part = await body.src.next(CHUNK);
+      if (part === undefined) break;
+      body.sent.push(part);
       if (!(await writeAll(sock, Buffer.concat([chunkHeader(part.length), part, CRLF])))) return;
     }
     await writeAll(sock, Buffer.from('0\r\n\r\n', 'latin1'));
+    if (body.streamed) body.dl.rearm();
   }
 
-  private async readResponse(reader: SocketReader, sent: Uint8Array): Promise<IcapResponse> {
+  private async readResponse(reader: SocketReader, sent: SentLog): Promise<IcapResponse> {
     const { status, headers } = await readIcapHead(reader);
     if (status.code === 100 || status.code === 204) return { status, headers };
     const encValue = headers.get('Encapsulated');
@@ -370,7 +462,7 @@ export class IcapScanner implements Scanner {
       res.http = { status: parseHttpStatusLine(start), headers: httpHeaders };
     }
     if (enc.body) res.body = await readChunkedCompare(reader, sent);
-    else if (status.code >= 200 && status.code < 300) res.body = { identical: sent.length === 0, isPrefix: true, received: 0, kept: Buffer.alloc(0) };
+    else if (status.code >= 200 && status.code < 300) res.body = { identical: sent.total === 0, isPrefix: true, received: 0, kept: Buffer.alloc(0) };
     return res;
   }
 
@@ -435,7 +527,7 @@ async function readIcapHead(reader: SocketReader): Promise<{ status: StatusLine;
  */
 async function readChunkedCompare(
   reader: SocketReader,
-  sent: Uint8Array,
+  sent: SentLog,
 ): Promise<{ identical: boolean; isPrefix: boolean; received: number; kept: Buffer }> {
   let received = 0;
   let isPrefix = true;
@@ -459,10 +551,7 @@ async function readChunkedCompare(
       const piece = await reader.readSome(left);
       left -= piece.length;
       if (isPrefix) {
-        const end = received + piece.length;
-        if (end > sent.length || !Buffer.from(sent.buffer, sent.byteOffset + received, piece.length).equals(piece)) {
-          isPrefix = false;
-        }
+        if (!sent.matches(received, piece)) isPrefix = false;
       }
       if (keptLen < KEEP_BODY) {
         const k = piece.subarray(0, KEEP_BODY - keptLen);
@@ -474,5 +563,5 @@ async function readChunkedCompare(
     const crlf = (await reader.readUntil('\n', 16)).toString('latin1');
     if (crlf !== '' && crlf !== '\r') throw new IcapParseError('chunk not followed by CRLF');
   }
-  return { identical: isPrefix && received === sent.length, isPrefix, received, kept: Buffer.concat(kept) };
+  return { identical: isPrefix && received === sent.total, isPrefix, received, kept: Buffer.concat(kept) };
 }

@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { UnscannedReason } from '../../protocol/scan.js';
-import type { PartVerdict } from './types.js';
+import type { PartVerdict, Scanner, StreamScanOptions } from './types.js';
 
 /** Internal: a scan that ended without a verdict. Converted to `unscanned` at the API boundary. */
 export class ScanFailure extends Error {
@@ -39,6 +39,8 @@ export interface Deadline {
   readonly signal: AbortSignal;
   why(): 'timeout' | 'cancelled' | undefined;
   failure(what: string): ScanFailure;
+  /** Restarts the timeout from now (streamed scans: the budget counts from the last piece received). */
+  rearm(): void;
   dispose(): void;
 }
 
@@ -51,14 +53,21 @@ export function deadline(timeoutMs: number, outer?: AbortSignal): Deadline {
   };
   if (outer?.aborted) onAbort();
   else outer?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => {
+  const fire = () => {
     why ??= 'timeout';
     ctl.abort();
-  }, timeoutMs);
+  };
+  let timer = setTimeout(fire, timeoutMs);
   timer.unref?.();
   return {
     signal: ctl.signal,
     why: () => why,
+    rearm() {
+      if (ctl.signal.aborted) return;
+      clearTimeout(timer);
+      timer = setTimeout(fire, timeoutMs);
+      timer.unref?.();
+    },
     failure(what) {
       return why === 'cancelled'
         ? new ScanFailure('cancelled', `${what}: cancelled`)
@@ -272,4 +281,116 @@ export async function writeAll(sock: Socket, data: Uint8Array): Promise<boolean>
     sock.on('drain', onDrain);
     sock.on('close', onClose);
   });
+}
+
+/** The object's source failed, ended early or said more than announced: no end marker may be sent. */
+export class SourceFailed extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A source of one piece: scan(data) goes through the same code as scanStream(). */
+export function onePiece(data: Uint8Array): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      let done = false;
+      return {
+        next: async () => {
+          if (done) return { value: undefined, done: true };
+          done = true;
+          return { value: data, done: false };
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Pulls an object's pieces for a scanner upload. Ends (undefined) only when the source ended
+ * normally with exactly `expected` bytes (when given); a source that throws, is aborted, or
+ * delivers more or fewer bytes raises SourceFailed, so the caller never sends the end-of-object
+ * marker for an incomplete object.
+ */
+export class SourceReader {
+  private readonly it: AsyncIterator<Uint8Array>;
+  private pending: Uint8Array | undefined;
+  private ended = false;
+  /** Bytes taken from the source so far. */
+  total = 0;
+
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly signal: AbortSignal,
+    private readonly expected: number | undefined,
+    /** Called for every piece the source hands over (streamed scans rearm their timeout here). */
+    private readonly onPiece?: () => void,
+  ) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  /** The next piece, at most `max` bytes; undefined once the whole object has been read. */
+  async next(max = Number.POSITIVE_INFINITY): Promise<Uint8Array | undefined> {
+    let p = this.pending;
+    this.pending = undefined;
+    while (!p) {
+      if (this.ended) return undefined;
+      const r = await this.pull();
+      if (r.done) {
+        this.ended = true;
+        if (this.expected !== undefined && this.total !== this.expected) {
+          throw new SourceFailed(`the object ended after ${this.total} of the ${this.expected} bytes announced`);
+        }
+        return undefined;
+      }
+      const v = r.value;
+      if (v.length === 0) continue;
+      this.total += v.length;
+      if (this.expected !== undefined && this.total > this.expected) {
+        throw new SourceFailed(`the object is longer than the ${this.expected} bytes announced`);
+      }
+      this.onPiece?.();
+      p = v;
+    }
+    if (p.length > max) {
+      this.pending = p.subarray(max);
+      return p.subarray(0, max);
+    }
+    return p;
+  }
+
+  private async pull(): Promise<IteratorResult<Uint8Array>> {
+    if (this.signal.aborted) throw new SourceFailed('aborted while waiting for the object');
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new SourceFailed('aborted while waiting for the object'));
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([
+        this.it.next().catch((e: unknown) => {
+          throw e instanceof SourceFailed ? e : new SourceFailed(`the object could not be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }),
+        aborted,
+      ]);
+    } finally {
+      this.signal.removeEventListener('abort', onAbort!);
+    }
+  }
+}
+
+/** scanStream() when the scanner has it; otherwise the pieces are collected and scan() runs at the end. */
+export async function scanSource(scanner: Scanner, source: AsyncIterable<Uint8Array>, opts: StreamScanOptions = {}): Promise<PartVerdict> {
+  if (scanner.scanStream) return scanner.scanStream(source, opts);
+  const pieces: Uint8Array[] = [];
+  try {
+    const r = new SourceReader(source, opts.signal ?? new AbortController().signal, opts.size);
+    for (let p = await r.next(); p !== undefined; p = await r.next()) pieces.push(p);
+  } catch (e) {
+    if (opts.signal?.aborted) return unscanned('cancelled', `${scanner.url}: cancelled`);
+    return unscanned('cancelled', `${scanner.url}: ${e instanceof Error ? e.message : String(e)}; nothing was scanned`);
+  }
+  const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+  const { size: _size, ...rest } = opts;
+  return scanner.scan(data, rest);
 }

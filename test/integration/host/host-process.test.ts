@@ -249,6 +249,29 @@ describe('scan life cycle and limits', () => {
     expect(await h.close()).toBe(0);
   });
 
+  it('a streamed scan that already has its answer is discarded on a sha256 mismatch; cancel mid-upload aborts the stream', async () => {
+    const h = startHost({ UNSEAL_SCANNER: clamd.url });
+    const data = Buffer.from(messageWithAttachment({ padTo: 2 * 1024 * 1024 }));
+    const wrong = Buffer.from(data);
+    wrong[wrong.length - 3]! ^= 1;
+    // The add-on announces the hash of `data` but sends `wrong` (EICAR and all): clamd has answered
+    // "infected" long before scan.end, and still no verdict may come out of it.
+    await h.request({ id: 'w-b', type: 'scan.begin', scanId: 'w', size: data.length, sha256: sha256Hex(data) });
+    for (let seq = 0, o = 0; o < wrong.length; seq++, o += 768 * 1024) {
+      expect(await h.request({ id: `w-c${seq}`, type: 'scan.chunk', scanId: 'w', seq, data: wrong.subarray(o, o + 768 * 1024).toString('base64') })).toMatchObject({ type: 'ack' });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await h.request({ id: 'w-e', type: 'scan.end', scanId: 'w' })).toMatchObject({ type: 'error', error: { kind: 'integrity' } });
+    // Cancel half-way through the upload, then the same session scans the right bytes normally.
+    await h.request({ id: 'x-b', type: 'scan.begin', scanId: 'x', size: data.length, sha256: sha256Hex(data) });
+    await h.request({ id: 'x-c0', type: 'scan.chunk', scanId: 'x', seq: 0, data: data.subarray(0, 768 * 1024).toString('base64') });
+    expect(await h.request({ id: 'x-x', type: 'scan.cancel', scanId: 'x' })).toMatchObject({ type: 'ack' });
+    expect(await h.request({ id: 'x-e', type: 'scan.end', scanId: 'x' })).toMatchObject({ type: 'scan.result', verdict: { verdict: 'unscanned', reason: 'cancelled' } });
+    expect(await h.scan('ok', data)).toMatchObject({ type: 'scan.result', verdict: { verdict: 'infected' } });
+    expect(h.replies.filter((r) => r.type === 'scan.result').map((r) => r['scanId'])).toEqual(['x', 'ok']);
+    expect(await h.close()).toBe(0);
+  });
+
   it('refuses a duplicate scanId, an oversize scan, too many concurrent scans and out-of-order chunks', async () => {
     const h = startHost({ UNSEAL_SCANNER: clamd.url }, { limits: { maxScanBytes: 1000, maxConcurrentScans: 2 } });
     const sha = sha256Hex(new Uint8Array(10));

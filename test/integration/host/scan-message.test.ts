@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate, scanMessage } from '../../../src/host/scan-message.js';
 import { createScanner } from '../../../src/host/scanners/create.js';
+import { buildScanners } from '../../../src/host/scanner-bundle.js';
+import { DEFAULT_LIMITS } from '../../../src/host/config.js';
 import type { Scanner } from '../../../src/host/scanners/types.js';
 import { eicarBytes } from '../../../src/host/scanners/eicar.js';
 import { startClamd, TEST_SIGNATURE_REPORTED, type ClamdHandle } from '../../helpers/scanners/index.js';
@@ -78,5 +80,42 @@ describe('aggregate', () => {
     expect(aggregate(engine, [{ path: 'message', result: { verdict: 'clean' } }])).toEqual({ verdict: 'clean', engine, scannedParts: 1 });
     expect(aggregate(engine, [])).toMatchObject({ verdict: 'unscanned' });
     expect(aggregate(engine, [{ path: 'x', result: { verdict: 'infected', signatures: [] } }])).toMatchObject({ findings: [{ part: 'x', signature: '(unnamed)' }] });
+  });
+});
+
+describe('streamed whole entity (the host path)', () => {
+  it('scanMessage uses the in-flight whole-entity verdict and scans only the parts itself', async () => {
+    const msg = messageWithAttachment();
+    const calls: number[] = [];
+    const counting: Scanner = { ...scanner, url: scanner.url, engineInfo: (s) => scanner.engineInfo(s), scan: (d, o) => (calls.push(d.length), scanner.scan(d, o)) };
+    async function* twoPieces() {
+      yield msg.subarray(0, 100);
+      yield msg.subarray(100);
+    }
+    const whole = scanner.scanStream!(twoPieces(), { size: msg.length });
+    const v = await scanMessage(msg, counting, { whole });
+    expect(v.verdict).toBe('infected');
+    if (v.verdict !== 'infected') return;
+    expect(v.findings).toContainEqual({ part: 'message', signature: TEST_SIGNATURE_REPORTED });
+    expect(v.findings).toContainEqual({ part: 'attachments/1 invoice.com', signature: TEST_SIGNATURE_REPORTED });
+    expect(calls).not.toContain(msg.length);
+  });
+
+  it('an unscanned whole-entity stream keeps the message from being clean', async () => {
+    const msg = plainMessage();
+    const v = await scanMessage(msg, scanner, { whole: Promise.resolve({ verdict: 'unscanned', reason: 'cancelled', message: 'stream abandoned' }) });
+    expect(v).toMatchObject({ verdict: 'unscanned', reason: 'cancelled' });
+  });
+
+  it("health's canary run is the guard's: the first scan after it does not run the self-test again", async () => {
+    const b = buildScanners({ scanner: clamd.url, auditLog: null, syslog: false, limits: DEFAULT_LIMITS, source: 'test' } as Parameters<typeof buildScanners>[0])!;
+    expect(b.lastCanaryReport()).toBeUndefined();
+    const report = await b.runCanaries(new AbortController().signal);
+    expect(report.ok).toBe(true);
+    expect(b.lastCanaryReport()).toBe(report);
+    expect((await b.scanner.scan(plainMessage())).verdict).toBe('clean');
+    expect(await b.runCanaries(new AbortController().signal)).toBe(report);
+    expect(b.lastCanaryReport()).toBe(report);
+    await b.scanner.close();
   });
 });

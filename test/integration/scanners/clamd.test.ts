@@ -250,3 +250,43 @@ describe('throughput (measured, printed)', () => {
     console.log('[scanner timings, 25 MiB clean, ms per run]', JSON.stringify(times));
   });
 });
+
+describe.each(['clamd-unix', 'clamd-tcp', 'command'])('%s scanStream against a real clamd', (which) => {
+  /** The object in small pieces with pauses, as the host hands it over while chunks arrive. */
+  const pieces = (bytes: Uint8Array, n: number, failAfter?: number): AsyncIterable<Uint8Array> => ({
+    async *[Symbol.asyncIterator]() {
+      let i = 0;
+      for (let o = 0; o < bytes.length; o += n) {
+        if (failAfter !== undefined && i++ >= failAfter) throw new Error('the add-on went away');
+        await sleep(3);
+        yield bytes.subarray(o, Math.min(o + n, bytes.length));
+      }
+    },
+  });
+
+  it('finds EICAR split across pieces (the signature straddles a piece boundary), calls clean text clean', async () => {
+    const s = scanners[which]!;
+    const eicar = eicarBytes();
+    const padded = Buffer.concat([cleanBytes(100_000), Buffer.from(eicar), cleanBytes(50_000)]);
+    const v = await s.scanStream!(pieces(padded, 100_000 + 20), { size: padded.length });
+    expect(v).toMatchObject({ verdict: 'infected', signatures: [TEST_SIGNATURE_REPORTED] });
+    const c = await s.scanStream!(pieces(CLEAN_TEXT, 7), { size: CLEAN_TEXT.length });
+    expect(c.verdict).toBe('clean');
+  });
+
+  it('a source that fails half-way (EICAR already sent) ⇒ unscanned, never a verdict; the scanner keeps working', async () => {
+    const s = scanners[which]!;
+    const data = Buffer.concat([Buffer.from(eicarBytes()), cleanBytes(200_000)]);
+    const v = await s.scanStream!(pieces(data, 30_000, 3), { size: data.length });
+    expect(v).toMatchObject({ verdict: 'unscanned', reason: 'cancelled' });
+    expect((await s.scan(CLEAN_TEXT)).verdict).toBe('clean');
+  });
+
+  it('through the canary guard: streamed answers count once the self-test passed', async () => {
+    const g = guardWithCanaries(scanners[which]!);
+    const eicar = eicarBytes();
+    expect(await g.scanStream!(pieces(eicar, 10), { size: eicar.length })).toMatchObject({ verdict: 'infected' });
+    expect((await g.scanStream!(pieces(CLEAN_TEXT, 50), { size: CLEAN_TEXT.length })).verdict).toBe('clean');
+    expect(g.lastCanaryReport()?.ok).toBe(true);
+  });
+});

@@ -187,3 +187,33 @@ describe('throughput (measured, printed)', () => {
     console.log('[scanner timings, 25 MiB clean via icap avscan, ms per run]', JSON.stringify(ms));
   });
 });
+
+describe('ICAP scanStream on a real c-icap + clamd', () => {
+  const pieces = (bytes: Uint8Array, n: number, failAfter?: number): AsyncIterable<Uint8Array> => ({
+    async *[Symbol.asyncIterator]() {
+      let i = 0;
+      for (let o = 0; o < bytes.length; o += n) {
+        if (failAfter !== undefined && i++ >= failAfter) throw new Error('the add-on went away');
+        await new Promise((r) => setTimeout(r, 2));
+        yield bytes.subarray(o, Math.min(o + n, bytes.length));
+      }
+    },
+  });
+
+  it('streamed bodies (preview from the first pieces, the rest chunked as it arrives): EICAR ⇒ infected, clean ⇒ clean', async () => {
+    const s = createScanner(safe.avscanUrl);
+    const infected = Buffer.concat([cleanBytes(300_000), Buffer.from(eicarBytes()), cleanBytes(300_000)]);
+    expect(await s.scanStream!(pieces(infected, 100_000), { size: infected.length, name: 'a.bin' })).toMatchObject({ verdict: 'infected', signatures: [TEST_SIGNATURE_REPORTED] });
+    const clean = cleanBytes(1_500_000);
+    expect((await s.scanStream!(pieces(clean, 333_333), { size: clean.length })).verdict).toBe('clean');
+    const small = cleanBytes(700);
+    expect((await s.scanStream!(pieces(small, 100), { size: small.length })).verdict).toBe('clean');
+  });
+
+  it('a source that fails half-way ⇒ unscanned, never a verdict; the service keeps working', async () => {
+    const s = createScanner(safe.avscanUrl);
+    const data = Buffer.concat([Buffer.from(eicarBytes()), cleanBytes(400_000)]);
+    expect(await s.scanStream!(pieces(data, 100_000, 2), { size: data.length })).toMatchObject({ verdict: 'unscanned', reason: 'cancelled' });
+    expect((await s.scan(CLEAN_TEXT)).verdict).toBe('clean');
+  });
+});
