@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
-import { ALICE, makeSamples, nssOnlyP12, type Sample } from '../helpers/smime-samples.js';
+import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
 import { RESULTS_DIR, Thunderbird, builtXpi, scenario, type DisplayReport } from '../helpers/thunderbird/index.js';
 import { importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
@@ -45,7 +45,7 @@ describe('decrypt → scan → render in Thunderbird', () => {
     await tb.waitForBackground(60_000);
     await importKeyThroughPage(tb, ALICE.p12, ALICE.pass);
     // A key only Thunderbird holds, in its own NSS store.
-    const p12 = nssOnlyP12(dir, 'nss');
+    const p12 = s.nssOnlyP12('nss');
     const rv = await tb.chrome<string>(
       `const f = Cc["@mozilla.org/file/local;1"].createInstance(Ci.nsIFile); f.initWithPath(arguments[0]);
        const db = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);

@@ -68,6 +68,8 @@ export interface Diagnostics {
 export interface StartOptions extends Omit<ProfileOptions, 'marionettePort'> {
   /** Default: Xvfb when available (real X screenshots), else --headless. */
   headless?: boolean;
+  /** Show Thunderbird on this existing X display (the demo on a desktop) instead of Xvfb. */
+  display?: string;
   /** Keep the profile dir after stop() (for debugging). */
   keepProfile?: boolean;
   startTimeoutMs?: number;
@@ -138,6 +140,8 @@ async function launch(profile: Profile, port: number, display: string | undefine
     MOZ_CRASHREPORTER_DISABLE: '1',
     MOZ_DISABLE_AUTO_SAFE_MODE: '1',
     ...(display ? { DISPLAY: display } : { MOZ_HEADLESS: '1' }),
+    // A real desktop's X authority lives in the real home, which this run's HOME hides.
+    ...(process.env['XAUTHORITY'] ? { XAUTHORITY: process.env['XAUTHORITY'] } : process.env['HOME'] && display ? { XAUTHORITY: `${process.env['HOME']}/.Xauthority` } : {}),
   };
   const args = ['--profile', profile.dir, '--no-remote', '--marionette', '--remote-allow-system-access'];
   if (!display) args.push('--headless');
@@ -187,11 +191,12 @@ export class Thunderbird {
     const port = await freePort();
     const profile = createProfile({ ...o, marionettePort: port });
     await o.beforeLaunch?.(profile);
-    const headless = o.headless ?? (process.env['UNSEAL_E2E_HEADLESS'] === '1' || !hasXvfb());
-    const x = headless ? undefined : await startXvfb();
-    const t = new Thunderbird(profile, port, x?.proc, x?.display, o.keepProfile ?? false, o.startTimeoutMs ?? 60_000);
+    const headless = o.display ? false : (o.headless ?? (process.env['UNSEAL_E2E_HEADLESS'] === '1' || !hasXvfb()));
+    const x = headless || o.display ? undefined : await startXvfb();
+    const display = o.display ?? x?.display;
+    const t = new Thunderbird(profile, port, x?.proc, display, o.keepProfile ?? false, o.startTimeoutMs ?? 60_000);
     try {
-      t.adopt(await launch(profile, port, x?.display, t.stdout, t.startTimeoutMs));
+      t.adopt(await launch(profile, port, display, t.stdout, t.startTimeoutMs));
     } catch (e) {
       x?.proc.kill('SIGKILL');
       if (!t.keepProfile) rmSync(profile.root, { recursive: true, force: true });
@@ -205,6 +210,14 @@ export class Thunderbird {
     this.m = l.marionette;
     this.spawnedAt = l.spawnedAt;
     this.timings = { spawnToMarionette: l.spawnToMarionette };
+  }
+
+  /** Resolves when the user closes Thunderbird (the demo on a desktop). */
+  waitForExit(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.tb.exitCode !== null) resolve();
+      else this.tb.once('exit', () => resolve());
+    });
   }
 
   /** Quits and starts Thunderbird again on the same profile (an existing profile: no install). */
