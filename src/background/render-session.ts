@@ -1,5 +1,6 @@
 /**
- * One render port = one message document. Answers `open` with progress and one result, then
+ * One render port = one message document (or one Unseal viewer tab, which names its message in
+ * `open.messageId`). Answers `open` with progress and one result, then
  * attachment requests for a clean message. When the document goes away the work is cancelled, so
  * a late answer has nowhere to land — fast switching between messages cannot mix them up.
  */
@@ -11,6 +12,11 @@ import type { OpenedForDisplay } from './render-model.js';
 export interface SessionDeps {
   /** The message shown in the port's tab, or undefined. */
   displayed(tabId: number | undefined): Promise<MessageRef | undefined>;
+  /**
+   * The message with this id, for a port from one of the add-on's own pages (the Unseal viewer)
+   * that named it in `open.messageId`; undefined when there is no such message.
+   */
+  byId?(messageId: number): Promise<MessageRef | undefined>;
   open(msg: MessageRef, opts: PipelineOptions): Promise<OpenedForDisplay>;
 }
 
@@ -21,15 +27,19 @@ export function serveRenderPort(port: RenderPort, deps: SessionDeps): void {
   port.onMessage((raw) => {
     if (!isRecord(raw)) return;
     if (raw['type'] === 'open' && !opened) {
-      opened = run();
+      // An explicit message id counts only from the add-on's own extension pages; a display
+      // script's port always opens what its tab shows (it cannot ask for another message).
+      const named = raw['messageId'];
+      const explicit = port.fromExtensionPage && typeof named === 'number' && Number.isSafeInteger(named) && named >= 0 ? named : undefined;
+      opened = run(explicit);
       return;
     }
     if (raw['type'] === 'attachment' && typeof raw['index'] === 'number') void sendAttachment(raw['index']);
   });
 
-  async function run(): Promise<OpenedForDisplay | undefined> {
+  async function run(explicitId: number | undefined): Promise<OpenedForDisplay | undefined> {
     try {
-      const msg = await deps.displayed(port.tabId);
+      const msg = explicitId !== undefined ? await deps.byId?.(explicitId) : await deps.displayed(port.tabId);
       if (!msg) {
         port.post({ type: 'result', model: { kind: 'error', errorKind: 'no_message', message: 'Unseal could not tell which message this window shows.' } });
         return undefined;

@@ -20,8 +20,7 @@ import {
   type RenderConnection,
   type RenderHandlers,
 } from '../protocol/display.js';
-import { RENDER_PORT, type DisplayToBackground } from '../protocol/render.js';
-import { parseBackgroundToDisplay } from '../protocol/render-guards.js';
+import { openRenderPort } from './render-client.js';
 import { webext } from './webext.js';
 
 function send(msg: DisplayRequest): Promise<unknown> {
@@ -29,58 +28,7 @@ function send(msg: DisplayRequest): Promise<unknown> {
 }
 
 function openRender(p7mAttachment: boolean, handlers: RenderHandlers): RenderConnection {
-  const port = webext.runtime.connect({ name: RENDER_PORT });
-  let open = true;
-  const post = (m: DisplayToBackground): void => {
-    if (!open) return;
-    try {
-      port.postMessage(m);
-    } catch (e) {
-      gone('disconnected', e instanceof Error ? e.message : String(e));
-    }
-  };
-  const gone = (reason: 'disconnected' | 'protocol', detail: string): void => {
-    if (!open) return;
-    open = false;
-    try {
-      port.disconnect();
-    } catch {
-      // already gone
-    }
-    handlers.onDisconnect(reason, detail);
-  };
-  port.onMessage.addListener((raw: unknown) => {
-    if (!open) return;
-    let m;
-    try {
-      m = parseBackgroundToDisplay(raw);
-    } catch (e) {
-      // Fail closed: a message we cannot read ends the exchange; nothing half-checked is rendered.
-      gone('protocol', e instanceof Error ? e.message : String(e));
-      return;
-    }
-    if (m.type === 'progress') handlers.onProgress(m);
-    else if (m.type === 'result') handlers.onResult(m.model);
-    else handlers.onAttachment(m);
-  });
-  port.onDisconnect.addListener((p: browser.runtime.Port) => {
-    gone('disconnected', p.error?.message ?? 'the background closed the render port');
-  });
-  post({ type: 'open', p7mAttachment });
-  return {
-    requestAttachment(index) {
-      post({ type: 'attachment', index });
-    },
-    close() {
-      if (!open) return;
-      open = false;
-      try {
-        port.disconnect();
-      } catch {
-        // already gone
-      }
-    },
-  };
+  return openRenderPort({ type: 'open', p7mAttachment }, handlers);
 }
 
 const channel: DisplayChannel = {

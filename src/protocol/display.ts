@@ -116,6 +116,12 @@ export interface DisplayReportBody {
   readonly signatureStates?: readonly string[];
   /** Unscanned: the reason; error: the error kind. */
   readonly renderedReason?: string;
+  /**
+   * Where it was rendered: absent or 'pane' for the message display script in Thunderbird's
+   * message pane, 'viewer' for the Unseal viewer tab (pages/viewer.html), which sends the same
+   * report with `forMessageId` set to the message it was opened for.
+   */
+  readonly surface?: 'pane' | 'viewer';
 }
 
 export type RenderedKind = RenderModel['kind'] | 'failed';
@@ -233,6 +239,7 @@ function renderedFields(u: Record<string, unknown>): Partial<DisplayReportBody> 
   if (u['keySource'] !== undefined) out.keySource = oneOf(u, 'keySource', ['unseal', 'thunderbird'] as const);
   if (u['signatureStates'] !== undefined) out.signatureStates = strArray(u, 'signatureStates', 100, 32);
   if (u['renderedReason'] !== undefined) out.renderedReason = str(u, 'renderedReason', { max: 64 });
+  if (u['surface'] !== undefined) out.surface = oneOf(u, 'surface', ['pane', 'viewer'] as const);
   return out;
 }
 

@@ -4,7 +4,7 @@
  * exactly as long as the message document, so a late answer can never land in another message
  * (fast switching): when the user moves on, the document and its port are gone.
  *
- * Flow: display → {type:'open', hint}; background → any number of {type:'progress'}, then one
+ * Flow: display → {type:'open', p7mAttachment, messageId?}; background → any number of {type:'progress'}, then one
  * {type:'result', model}; display → {type:'attachment', index} for a clean message only; background
  * → {type:'attachment-data'} or {type:'attachment-error'}. Runtime-neutral: types and guards only.
  */
@@ -106,6 +106,12 @@ export interface AttachmentError {
 
 export type BackgroundToDisplay = ProgressMessage | ResultMessage | AttachmentData | AttachmentError;
 
+/**
+ * `open.messageId` names the message explicitly. Only the Unseal viewer tab (an extension page of
+ * this add-on: pages/viewer.html) sends it, and the background honours it ONLY for a port whose
+ * sender is such a page (RenderPort.fromExtensionPage); from a message display script it is
+ * ignored and the message shown in the sender's tab is opened, as before.
+ */
 export type DisplayToBackground =
-  | { readonly type: 'open'; readonly p7mAttachment: boolean }
+  | { readonly type: 'open'; readonly p7mAttachment: boolean; readonly messageId?: number }
   | { readonly type: 'attachment'; readonly index: number };

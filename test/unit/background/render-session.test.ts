@@ -6,13 +6,14 @@ import type { RenderPort } from '../../../src/platform/render-port.js';
 import type { BackgroundToDisplay, RenderModel } from '../../../src/protocol/render.js';
 
 /** A scripted port: records what the background posts; the test plays the display script. */
-function scriptedPort(tabId = 7) {
+function scriptedPort(tabId = 7, fromExtensionPage = false) {
   const posted: BackgroundToDisplay[] = [];
   let onMsg: (m: unknown) => void = () => {};
   let onDisc: () => void = () => {};
   let open = true;
   const port: RenderPort = {
     tabId,
+    fromExtensionPage,
     post: (m) => void (open && posted.push(m)),
     onMessage: (f) => void (onMsg = f),
     onDisconnect: (f) => void (onDisc = f),
@@ -87,6 +88,60 @@ describe('render session', () => {
     u.send({ type: 'open', p7mAttachment: true });
     await tick();
     expect((u.posted[0] as { model: RenderModel }).model.kind).toBe('error');
+  });
+});
+
+describe('render session: an explicitly named message (the Unseal viewer)', () => {
+  const deps = (opened: number[]) => ({
+    displayed: async (t: number | undefined) => (t === 7 ? { id: 1 } : undefined),
+    byId: async (id: number) => (id === 42 || id === 0 ? { id, headerMessageId: `m${id}@x` } : undefined),
+    open: async (m: { id: number }) => (opened.push(m.id), clean()),
+  });
+
+  it('an extension page may name the message; the tab is not asked', async () => {
+    const s = scriptedPort(8, true);
+    const opened: number[] = [];
+    serveRenderPort(s.port, deps(opened));
+    s.send({ type: 'open', p7mAttachment: false, messageId: 42 });
+    await tick();
+    await tick();
+    expect(opened).toEqual([42]);
+    expect((s.posted.at(-1) as { model: RenderModel }).model.kind).toBe('clean');
+  });
+
+  it('a display script cannot name another message: the id is ignored, its tab decides', async () => {
+    const s = scriptedPort(7, false);
+    const opened: number[] = [];
+    serveRenderPort(s.port, deps(opened));
+    s.send({ type: 'open', p7mAttachment: true, messageId: 42 });
+    await tick();
+    await tick();
+    expect(opened).toEqual([1]);
+  });
+
+  it('an unknown or malformed id is an error result, never another message', async () => {
+    for (const messageId of [99, -1, 1.5, '42']) {
+      const s = scriptedPort(7, true);
+      const opened: number[] = [];
+      serveRenderPort(s.port, deps(opened));
+      s.send({ type: 'open', p7mAttachment: false, messageId });
+      await tick();
+      await tick();
+      if (messageId === 99) expect((s.posted.at(-1) as { model: RenderModel }).model).toMatchObject({ kind: 'error', errorKind: 'no_message' });
+      // Malformed ids are not honoured: the port's own tab (7) decides, as for any port.
+      else expect(opened).toEqual([1]);
+      if (messageId === 99) expect(opened).toEqual([]);
+    }
+  });
+
+  it('id 0 is a valid Thunderbird message id', async () => {
+    const s = scriptedPort(8, true);
+    const opened: number[] = [];
+    serveRenderPort(s.port, deps(opened));
+    s.send({ type: 'open', p7mAttachment: false, messageId: 0 });
+    await tick();
+    await tick();
+    expect(opened).toEqual([0]);
   });
 });
 
