@@ -136,3 +136,10 @@ async function buildExtension() {
 }
 
 await buildExtension();
+
+// ---- docs/policy.schema.json: generated from src/core/policy (the one definition of the settings) ----
+{
+  const out = await build({ entryPoints: ['src/core/policy/json-schema.ts'], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'warning' });
+  const mod = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
+  await extFs.writeFile('docs/policy.schema.json', mod.policyJsonSchemaText());
+}
