@@ -8,6 +8,7 @@ commands:
   open      unwrap all layers, verify signatures, parse the MIME and report
   inspect   show structure and recipients (no key needed), as JSON
   scan      scan a file or message with the configured scanner
+  rescan    decrypt and re-scan a mailbox (mbox, Maildir, directory of .eml)
   host      install | uninstall | doctor the native-messaging host
 
 run 'unseal <command> --help' for the options of one command.
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   open: () => import('./commands/open.js'),
   inspect: () => import('./commands/inspect.js'),
   scan: () => import('./commands/scan.js'),
+  rescan: () => import('./commands/rescan.js'),
   host: () => import('./commands/host.js'),
 };
 

@@ -22,6 +22,8 @@ export interface ClamdOptions {
   streamMaxLength?: string;
   maxFileSize?: string;
   maxScanSize?: string;
+  /** More `.ndb` body signatures (`Name:0:*:HEX`), in a second database file: a "signature update". */
+  extraSignatures?: string[];
 }
 
 export interface ClamdHandle {
@@ -49,6 +51,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
   // A body signature at any offset: the test string is found wherever it sits (end of a padded
   // object, inside a stored zip member, in a decoded MIME part).
   writeFileSync(join(db, 'eicar.ndb'), `${TEST_SIGNATURE}:0:*:${eicarHex()}\n`);
+  if (opts.extraSignatures?.length) writeFileSync(join(db, 'update.ndb'), `${opts.extraSignatures.join('\n')}\n`);
   const port = opts.tcp ? await freePort() : undefined;
   const lines = [
     'Foreground yes',
