@@ -9,13 +9,13 @@
  */
 import { GuardError } from '../protocol/validate.js';
 import { parseDisplayRequest, type GateDecision, type DisplayRequest } from '../protocol/display.js';
-import { markBackgroundStarted, recordCondition, recordDisplayReport } from '../platform/diagnostics.js';
+import { markBackgroundStarted, recordCondition, recordDisplayReport, recordNotification } from '../platform/diagnostics.js';
 import { onMessagesDisplayed, onRuntimeMessage, onSelectionChanged, onStartup, type MessageSenderInfo } from '../platform/events.js';
 import { displayedMessages, messageHeader, rawMessage, rawMessageDecryptedByThunderbird, type DisplayedMessage } from '../platform/messages.js';
 import { openKeyStore, type KeyStore } from '../platform/key-store.js';
 import { NativeHostClient, connectUnsealHost } from '../platform/native-host.js';
 import { onRenderConnect } from '../platform/render-port.js';
-import { onActionClicked, openInDefaultBrowser, openKeysPage } from '../platform/ui.js';
+import { firstTimeThisSession, notifyWithViewer, onActionClicked, onViewerNotificationClicked, openInDefaultBrowser, openKeysPage, openViewer, registerViewerMenu, uiText } from '../platform/ui.js';
 import { webext } from '../platform/webext.js';
 import { OpenedCache } from './opened-cache.js';
 import { openForDisplay, type PipelineDeps } from './pipeline.js';
@@ -117,14 +117,26 @@ const prefWatch = new PrefWatch({
   setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
   isSmime: async (id) => (await classifyMessage(id)).state === 'held',
-  onSuspected: (m) =>
+  onSuspected: (m) => {
     void recordCondition({
       code: 'P7M_EXTERNAL_OFF_SUSPECTED',
       messageId: m.id,
       headerMessageId: m.headerMessageId,
       detail: 'An S/MIME message was selected but no message display script ran: mailnews.p7m_external is probably false, so Thunderbird shows its own decryption error instead of letting Unseal gate the message.',
-    }).catch(() => undefined),
+    }).catch(() => undefined);
+    void notifyPrefOff(m.id).catch((e: unknown) => console.warn(`unseal: pref-off notification failed: ${e instanceof Error ? e.message : String(e)}`));
+  },
 });
+
+/**
+ * Tells the user (once per Thunderbird session) that the pane cannot be used, how an admin or the
+ * user fixes it, and that a click opens this message in the Unseal viewer now.
+ */
+async function notifyPrefOff(messageId: number): Promise<void> {
+  if (!(await firstTimeThisSession('P7M_EXTERNAL_OFF_SUSPECTED'))) return;
+  const notificationId = await notifyWithViewer(messageId, uiText('notify_p7m_off_title'), uiText('notify_p7m_off_message'));
+  await recordNotification({ notificationId, code: 'P7M_EXTERNAL_OFF_SUSPECTED', messageId });
+}
 
 // ---- the decrypt → scan → render pipeline ----
 const ADDON_VERSION = webext.runtime.getManifest().version;
@@ -159,6 +171,12 @@ async function displayedRef(tabId: number | undefined) {
   return m ? { id: m.id, headerMessageId: m.headerMessageId, ...(m.folderPath ? { folderPath: m.folderPath } : {}) } : undefined;
 }
 
+/** A message named by the Unseal viewer (only honoured for ports from the add-on's own pages). */
+async function messageRef(id: number) {
+  const m = await messageHeader(id).catch(() => undefined);
+  return m ? { id: m.id, headerMessageId: m.headerMessageId, ...(m.folderPath ? { folderPath: m.folderPath } : {}) } : undefined;
+}
+
 async function openCached(msg: { id: number; headerMessageId?: string; folderPath?: string }, opts: Parameters<typeof openForDisplay>[2]) {
   const hit = opened.get(msg.id);
   if (hit) return hit;
@@ -179,7 +197,12 @@ async function openCached(msg: { id: number; headerMessageId?: string; folderPat
 }
 
 // ---- top-level, synchronous registration ----
-onRenderConnect((port) => serveRenderPort(port, { displayed: displayedRef, open: openCached }));
+onRenderConnect((port) => serveRenderPort(port, { displayed: displayedRef, byId: messageRef, open: openCached }));
+onViewerNotificationClicked((messageId, reason) => void openViewer(messageId, reason).catch(() => undefined));
+registerViewerMenu(uiText('menu_open_viewer'), (ids) => {
+  // One viewer tab for the first selected message (a multi-selection is not a request for many tabs).
+  if (ids[0] !== undefined) void openViewer(ids[0]).catch(() => undefined);
+});
 onActionClicked(() => void openKeysPage());
 onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
 onRuntimeMessage((msg, sender) => route(msg, sender));

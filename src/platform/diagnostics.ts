@@ -29,11 +29,22 @@ export interface Condition {
   readonly detail: string;
 }
 
+/** A notification the add-on showed (what about, and for which message). */
+export interface ShownNotification {
+  readonly seq: number;
+  readonly at: number;
+  readonly notificationId: string;
+  readonly code: Condition['code'];
+  readonly messageId?: number;
+}
+
 export interface Diagnostics {
   backgroundStartedAt?: number;
   startupReason?: string;
   reports: StoredDisplayReport[];
   conditions: Condition[];
+  /** Absent in rings written before notifications existed. */
+  notifications?: ShownNotification[];
   seq: number;
 }
 
@@ -72,5 +83,13 @@ export function recordDisplayReport(r: Omit<StoredDisplayReport, 'seq' | 'at'>):
 export function recordCondition(c: Omit<Condition, 'seq' | 'at'>): Promise<void> {
   return update((d) => {
     d.conditions.push({ ...c, seq: ++d.seq, at: Date.now() });
+  });
+}
+
+export function recordNotification(n: Omit<ShownNotification, 'seq' | 'at'>): Promise<void> {
+  return update((d) => {
+    d.notifications ??= [];
+    d.notifications.push({ ...n, seq: ++d.seq, at: Date.now() });
+    if (d.notifications.length > MAX_ENTRIES) d.notifications.splice(0, d.notifications.length - MAX_ENTRIES);
   });
 }

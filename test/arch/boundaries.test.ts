@@ -25,7 +25,8 @@ const ALLOWED: Record<string, { layers: string[]; packages: RegExp }> = {
   platform: { layers: ['platform', 'protocol', 'core'], packages: /^(idb|webextension-polyfill)$/ },
   background: { layers: ['background', 'platform', 'protocol', 'core'], packages: /^(idb)$/ },
   display: { layers: ['display', 'protocol', 'core'], packages: /^(dompurify)$/ },
-  pages: { layers: ['pages', 'platform', 'protocol', 'core'], packages: /^(dompurify|idb)$/ },
+  // pages may use display: its renderer is DOM-only code (the viewer renders with renderModel).
+  pages: { layers: ['pages', 'display', 'platform', 'protocol', 'core'], packages: /^(dompurify|idb)$/ },
   host: { layers: ['host', 'protocol', 'core'], packages: /^node:/ },
   cli: { layers: ['cli', 'host', 'protocol', 'core'], packages: /^node:/ },
   demo: { layers: ['demo', 'cli', 'host', 'protocol', 'core'], packages: /^node:/ },
