@@ -108,7 +108,7 @@ describe('unseal rescan with a real clamd', () => {
     expectFullSummary(third.out);
   }, 300_000);
 
-  it('a real signature update: clamd restarted with a second .ndb; the re-scan (with --force when clamd's version string cannot show a private .ndb) finds the new signature', async () => {
+  it('a real signature update: clamd restarted with a second .ndb; the re-scan (with --force when the clamd version string cannot show a private .ndb) finds the new signature', async () => {
     const state = join(dir, 'state-restart.json');
     const cleanOnly = join(dir, 'clean-only');
     mkdirSync(cleanOnly);
