@@ -15,6 +15,8 @@ import type { LayerSummary, ProgressStage } from '../protocol/render.js';
 import type { AuditEvent } from '../protocol/native.js';
 import type { ScanVerdict } from '../protocol/scan.js';
 import { blocked, modelFor, type KeySource, type OpenedForDisplay } from './render-model.js';
+import { loadCertificates } from '../core/keys/load.js';
+import { DEFAULT_POLICY, algorithmToken, type EffectivePolicy, type PolicyAlgorithm } from '../core/policy/index.js';
 
 export type AuditSink = (event: AuditEvent) => void;
 
@@ -28,6 +30,8 @@ export interface PipelineDeps {
   audit: AuditSink;
   /** Called when a stored key opened a message (last-used bookkeeping). */
   keyUsed?(id: string): void;
+  /** The effective admin/user policy (src/platform/policy.ts); the safe defaults when absent. */
+  policy?(): Promise<EffectivePolicy>;
 }
 
 export interface MessageRef {
@@ -78,6 +82,28 @@ async function sha256(crypto: SubtleCrypto, b: Uint8Array): Promise<string> {
   return hexEncode(new Uint8Array(await crypto.digest('SHA-256', b as Uint8Array<ArrayBuffer>)));
 }
 
+/** Admin trust anchors (PEM strings from the policy) as DER, parsed once per distinct string. */
+const anchorCache = new Map<string, Promise<Uint8Array[]>>();
+async function policyAnchors(pems: readonly string[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const pem of pems) {
+    let p = anchorCache.get(pem);
+    if (!p) {
+      // An unreadable anchor is skipped (the policy validator already checked the PEM armour).
+      p = loadCertificates(new TextEncoder().encode(pem)).then((cs) => cs.map((c) => c.der), () => []);
+      anchorCache.set(pem, p);
+    }
+    out.push(...(await p));
+  }
+  return out;
+}
+
+/** The content-encryption algorithms of every encryption layer, as policy tokens. */
+function algorithmsOf(opened: OpenedMessage, extra: readonly LayerSummary[]): PolicyAlgorithm[] {
+  const names = [...extra.map((l) => l.algorithm), ...opened.layers.map((l) => (l.type === 'signed' ? undefined : l.contentAlgorithm))];
+  return names.map((n) => (n ? algorithmToken(n) : undefined)).filter((t): t is PolicyAlgorithm => t !== undefined);
+}
+
 function ref(msg: MessageRef): { messageId?: string; folder?: string } {
   return { ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}), ...(msg.folderPath ? { folder: msg.folderPath } : {}) };
 }
@@ -94,13 +120,21 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   }
   if (findSmimeParts(root).every((p) => p.kind === 'multipart-signed')) return blocked({ kind: 'plain' });
 
-  const keys = await deps.loadKeys();
+  const policy = deps.policy ? await deps.policy().catch(() => DEFAULT_POLICY) : DEFAULT_POLICY;
+  let keys: readonly KeyRecord[];
+  try {
+    keys = await deps.loadKeys();
+  } catch (e) {
+    // Passphrase protection, not unlocked: say so (the banner offers to open the keys page).
+    if ((e as { locked?: unknown })?.locked === true) return blocked({ kind: 'locked' });
+    throw e;
+  }
   const enc = findEncryptedPart(root);
   progress('decrypting', enc?.entity.body.length ?? raw.length);
   let opened: OpenedMessage;
   let keySource: KeySource = 'unseal';
   let extraLayers: LayerSummary[] = [];
-  const trustAnchors = anchorsFrom(keys);
+  const trustAnchors = [...anchorsFrom(keys), ...(await policyAnchors(policy.signatures.trustAnchors))];
   try {
     opened = await openMessage(deps.crypto, raw, { keys }, { trustAnchors });
   } catch (e) {
@@ -126,6 +160,21 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   }
   for (const l of opened.layers) if (l.type !== 'signed' && l.usedKeyId) deps.keyUsed?.(l.usedKeyId);
 
+  const algorithms = algorithmsOf(opened, extraLayers);
+  const forbidden = algorithms.filter((a) => policy.algorithms.forbidden.includes(a));
+  if (forbidden.length > 0) {
+    deps.audit({ event: 'decrypt_failed', ...ref(msg), error: 'blocked_by_policy' });
+    return blocked({ kind: 'error', errorKind: 'blocked_by_policy', message: `This message is encrypted with ${forbidden.join(', ')}, which your administrator's policy does not allow.` });
+  }
+  const weak = algorithms.filter((a) => policy.algorithms.warn.includes(a));
+  const policyWarnings = weak.length > 0 ? [`Weak encryption: this message is encrypted with ${[...new Set(weak)].join(', ')}.`] : [];
+  const modelPolicy = {
+    allowUnscanned: !policy.scanner.required,
+    sha1: policy.signatures.sha1,
+    warnings: policyWarnings,
+    ...(policy.decryptedCopies.mode === 'folder' ? { saveCopyFolder: policy.decryptedCopies.folder } : {}),
+  };
+
   const plaintextSha256 = await sha256(deps.crypto, opened.innermost);
   const first = opened.layers.find((l) => l.type !== 'signed');
   deps.audit({
@@ -139,9 +188,41 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
     size: opened.innermost.length,
   });
 
+  const maxBytes = policy.message.maxSizeMB * 1024 * 1024;
+  if (opened.innermost.length > maxBytes) {
+    // Never clean: too large for the policy's limit is "not scanned", shown only in warn mode.
+    const verdict: ScanVerdict = { verdict: 'unscanned', reason: 'too_large', message: `the decrypted message (${opened.innermost.length} bytes) is larger than the policy's limit of ${policy.message.maxSizeMB} MB` };
+    return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys);
+  }
+
   progress('scanning', opened.innermost.length);
-  const verdict = await deps.scan(opened.innermost, { ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}), ...(msg.folderPath ? { folder: msg.folderPath } : {}) }, {
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  return modelFor(opened, verdict, keySource, extraLayers);
+  // The policy's time limit: abort the scan then, and call it a timeout (not a cancellation).
+  const limit = new AbortController();
+  const onAbort = () => limit.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    limit.abort();
+  }, policy.scan.timeLimitSeconds * 1000);
+  let verdict: ScanVerdict;
+  try {
+    verdict = await deps.scan(opened.innermost, { ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}), ...(msg.folderPath ? { folder: msg.folderPath } : {}) }, { signal: limit.signal });
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  if (timedOut && verdict.verdict === 'unscanned' && !opts.signal?.aborted) {
+    verdict = { verdict: 'unscanned', reason: 'timeout', message: `the scan took longer than the policy's limit of ${policy.scan.timeLimitSeconds} s` };
+  }
+  return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys);
+}
+
+/** The security line names the stored key that opened the message (its label in the key list). */
+function withKeyLabel(r: OpenedForDisplay, opened: OpenedMessage, keys: readonly KeyRecord[]): OpenedForDisplay {
+  const used = opened.layers.find((l) => l.type !== 'signed' && l.usedKeyId);
+  const id = used && used.type !== 'signed' ? used.usedKeyId : undefined;
+  const label = id ? keys.find((k) => k.id === id)?.friendlyName : undefined;
+  if (!label || (r.model.kind !== 'clean' && r.model.kind !== 'unscanned-allowed')) return r;
+  return { ...r, model: { ...r.model, keyLabel: label } };
 }

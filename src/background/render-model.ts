@@ -5,7 +5,7 @@
 import { decodeBody } from '../core/mime/entity.js';
 import type { OpenedMessage } from '../core/unwrap/open.js';
 import type { Layer } from '../core/unwrap/layers.js';
-import type { AttachmentSummary, HeaderSummary, LayerSummary, RenderModel, SignatureSummary } from '../protocol/render.js';
+import type { AttachmentSummary, HeaderSummary, LayerSummary, RenderModel, ShownContent, SignatureSummary } from '../protocol/render.js';
 import type { ScanVerdict } from '../protocol/scan.js';
 
 export type KeySource = 'unseal' | 'thunderbird';
@@ -16,6 +16,28 @@ export interface OpenedForDisplay {
   readonly bytes: number;
   /** Decoded bytes of a clean message's attachment; undefined for any other verdict. */
   attachment(index: number): { filename: string; contentType: string; data: Uint8Array } | undefined;
+  /** The decrypted entity, for a clean message only (what "Save decrypted copy" stores). */
+  readonly plaintext?: Uint8Array;
+}
+
+/** What the effective policy changes in a model (src/core/policy; the pipeline passes it in). */
+export interface ModelPolicy {
+  /** Warn mode (`scanner.required: false`): an unscanned message is shown with a warning. */
+  readonly allowUnscanned?: boolean;
+  /** `decryptedCopies.mode: folder`: offer saving a decrypted copy into this folder. */
+  readonly saveCopyFolder?: string;
+  /** Extra warnings for a shown message (e.g. weak encryption named by the policy). */
+  readonly warnings?: readonly string[];
+  /** `signatures.sha1`: accept (no weak mark), warn (default), reject (signature counts as invalid). */
+  readonly sha1?: 'accept' | 'warn' | 'reject';
+}
+
+function applySha1(sigs: SignatureSummary[], mode: ModelPolicy['sha1']): SignatureSummary[] {
+  if (mode === 'accept') return sigs.map((s) => ({ ...s, weakDigest: false }));
+  if (mode === 'reject') {
+    return sigs.map((s) => (s.weakDigest ? { ...s, signatureValid: false, detail: 'SHA-1 (or MD5) signatures are not accepted by your administrator\'s policy' } : s));
+  }
+  return sigs;
 }
 
 function headers(h: OpenedMessage['outerHeaders']): HeaderSummary {
@@ -53,11 +75,11 @@ export function signatureSummaries(layers: readonly Layer[]): SignatureSummary[]
 
 const blocked = (model: RenderModel): OpenedForDisplay => ({ model, bytes: 0, attachment: () => undefined });
 
-export function modelFor(opened: OpenedMessage, verdict: ScanVerdict, keySource: KeySource, extraLayers: readonly LayerSummary[] = []): OpenedForDisplay {
+export function modelFor(opened: OpenedMessage, verdict: ScanVerdict, keySource: KeySource, extraLayers: readonly LayerSummary[] = [], policy: ModelPolicy = {}): OpenedForDisplay {
   if (verdict.verdict === 'infected') {
     return blocked({ kind: 'infected', findings: verdict.findings, engine: verdict.engine.engine });
   }
-  if (verdict.verdict === 'unscanned') {
+  if (verdict.verdict === 'unscanned' && !policy.allowUnscanned) {
     return blocked({ kind: 'unscanned', reason: verdict.reason, message: verdict.message });
   }
   const m = opened.message;
@@ -67,22 +89,30 @@ export function modelFor(opened: OpenedMessage, verdict: ScanVerdict, keySource:
     contentType: a.contentType,
     size: a.size,
   }));
-  const warnings = [...m.charsetWarnings];
-  const model: RenderModel = {
-    kind: 'clean',
+  const warnings = [...m.charsetWarnings, ...(policy.warnings ?? [])];
+  const content: ShownContent = {
     headers: headers(opened.outerHeaders),
     ...(opened.protectedHeaders ? { protectedHeaders: headers(opened.protectedHeaders) } : {}),
     layers: [...extraLayers, ...layerSummaries(opened.layers)],
-    signatures: signatureSummaries(opened.layers),
+    signatures: applySha1(signatureSummaries(opened.layers), policy.sha1),
     body: m.html !== undefined ? { type: 'html', html: m.html, text: m.text } : { type: 'text', text: m.text },
     attachments,
     unprotectedParts: opened.unprotectedSiblings,
     keySource,
-    scan: { engine: verdict.engine.engine, ...(verdict.engine.signatures ? { signatures: verdict.engine.signatures } : {}) },
     warnings,
   };
+  const model: RenderModel =
+    verdict.verdict === 'unscanned'
+      ? { kind: 'unscanned-allowed', ...content, unscanned: { reason: verdict.reason, message: verdict.message } }
+      : {
+          kind: 'clean',
+          ...content,
+          scan: { engine: verdict.engine.engine, ...(verdict.engine.signatures ? { signatures: verdict.engine.signatures } : {}) },
+          ...(policy.saveCopyFolder !== undefined ? { saveCopy: { folder: policy.saveCopyFolder } } : {}),
+        };
   return {
     model,
+    ...(model.kind === 'clean' ? { plaintext: opened.innermost } : {}),
     bytes: opened.innermost.length,
     attachment(index) {
       const a = m.attachments[index];

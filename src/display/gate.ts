@@ -170,8 +170,8 @@ export class Gate {
       await this.report('plain', undefined, { rendered: 'plain' }).catch(() => undefined);
       return;
     }
-    if (model.kind !== 'clean') {
-      // Nothing more to ask for: no attachments outside a clean message.
+    if (model.kind !== 'clean' && model.kind !== 'unscanned-allowed') {
+      // Nothing more to ask for: no attachments outside a shown message.
       this.connection?.close();
       this.connection = undefined;
     }
@@ -184,6 +184,7 @@ export class Gate {
           openLink: (url) => this.channel.openLink(url),
           openKeysPage: () => this.channel.openKeysPage(),
           requestAttachment: (index) => this.requestAttachment(index),
+          ...(this.channel.saveDecryptedCopy ? { saveDecryptedCopy: () => this.channel.saveDecryptedCopy!() } : {}),
         },
         model,
       );
@@ -203,8 +204,13 @@ export class Gate {
       attachmentCount: rendered.attachmentCount,
       blockedBanner: rendered.blockedBanner,
       findingSignatures: [...rendered.findingSignatures],
-      ...(model.kind === 'clean'
-        ? { keySource: model.keySource, signatureStates: model.signatures.map((x) => (x.signatureValid ? x.certificateStatus : 'invalid')) }
+      ...(rendered.saveCopyOffered !== undefined ? { saveCopyOffered: rendered.saveCopyOffered } : {}),
+      ...(model.kind === 'clean' || model.kind === 'unscanned-allowed'
+        ? {
+            keySource: model.keySource,
+            signatureStates: model.signatures.map((x) => (x.signatureValid ? x.certificateStatus : 'invalid')),
+            ...(model.kind === 'unscanned-allowed' ? { renderedReason: model.unscanned.reason } : {}),
+          }
         : model.kind === 'unscanned'
           ? { renderedReason: model.reason }
           : model.kind === 'error'

@@ -7,7 +7,7 @@
  * shows the full target and only a second, deliberate click on Unseal's own button opens it.
  * Content is shown only for `clean`; every other kind shows a banner and nothing of the message.
  */
-import type { AttachmentSummary, HeaderSummary, ProgressMessage, RenderModel, SignatureSummary } from '../protocol/render.js';
+import type { AttachmentSummary, HeaderSummary, ProgressMessage, RenderModel, ShownContent, SignatureSummary } from '../protocol/render.js';
 import type { RenderedKind } from '../protocol/display.js';
 import { OPENABLE_URL } from '../protocol/display.js';
 import { attachmentList, formatBytes, type RequestAttachment } from './attachments.js';
@@ -21,6 +21,8 @@ export interface RenderContext {
   openLink(url: string): Promise<void>;
   openKeysPage(): Promise<void>;
   readonly requestAttachment: RequestAttachment;
+  /** "Save decrypted copy" (only offered when the model carries `saveCopy`); resolves when saved. */
+  saveDecryptedCopy?(): Promise<void>;
 }
 
 export interface Rendered {
@@ -34,6 +36,8 @@ export interface Rendered {
   readonly attachmentCount: number;
   readonly blockedBanner: boolean;
   readonly findingSignatures: readonly string[];
+  /** A "Save decrypted copy" button is offered (policy decryptedCopies.mode = folder). */
+  readonly saveCopyOffered?: boolean;
 }
 
 const STYLE = `
@@ -70,6 +74,8 @@ const STYLE = `
 .banner.blocked { border: 2px solid #a4000f; background: #fde8ea; color: #6b0010; }
 .banner.blocked h1 { color: #a4000f; }
 .banner.unscanned { border-color: #d7b600; background: #fff8e5; }
+.banner.warning { margin-bottom: 8px; border-width: 2px; }
+.save-copy { margin-top: 12px; }
 .banner.error { border-color: #c50042; background: #fff0f3; }
 .banner code { font: 13px ui-monospace, monospace; background: #fff; padding: 1px 4px; border-radius: 3px; }
 .linkbar { position: fixed; left: 16px; right: 16px; bottom: 16px; z-index: 2147483647; background: #fff; color: #1c1b22;
@@ -129,15 +135,18 @@ function headerBlock(doc: Document, text: Text, outer: HeaderSummary, inner: Hea
   return section;
 }
 
-function securityBlock(doc: Document, text: Text, m: Extract<RenderModel, { kind: 'clean' }>): HTMLElement {
+type Shown = Extract<RenderModel, { kind: 'clean' | 'unscanned-allowed' }>;
+
+function securityBlock(doc: Document, text: Text, m: ShownContent & { scan?: { engine: string; signatures?: string } }): HTMLElement {
   const box = el(doc, 'div', 'security');
   box.setAttribute('role', 'note');
   const enc = m.layers.find((l) => l.type !== 'signed');
   const parts: string[] = [];
   if (enc) parts.push(enc.algorithm ? text('security_encrypted', [enc.algorithm]) : text('security_encrypted_unknown'));
   else parts.push(text('security_not_encrypted'));
-  parts.push(text(m.keySource === 'thunderbird' ? 'security_key_thunderbird' : 'security_key_unseal'));
-  parts.push(m.scan.signatures ? text('security_scanned_sigs', [m.scan.engine, m.scan.signatures]) : text('security_scanned', [m.scan.engine]));
+  parts.push(m.keySource === 'thunderbird' ? text('security_key_thunderbird') : m.keyLabel ? text('security_key_unseal_label', [m.keyLabel]) : text('security_key_unseal'));
+  if (m.scan) parts.push(m.scan.signatures ? text('security_scanned_sigs', [m.scan.engine, m.scan.signatures]) : text('security_scanned', [m.scan.engine]));
+  else parts.push(text('security_not_scanned'));
   for (const p of parts) box.append(el(doc, 'p', undefined, p));
   return box;
 }
@@ -291,9 +300,17 @@ function htmlBody(ctx: RenderContext, html: string, links: LinkBar): { host: HTM
   return { host, content: wrapper };
 }
 
-function renderClean(ctx: RenderContext, m: Extract<RenderModel, { kind: 'clean' }>, root: HTMLElement): Rendered {
+function renderClean(ctx: RenderContext, m: Shown, root: HTMLElement): Rendered {
   const { doc, text } = ctx;
   const links = new LinkBar(doc, ctx);
+  if (m.kind === 'unscanned-allowed') {
+    // Warn mode: the admin allowed unscanned mail to be shown; say so above everything else.
+    const b = banner(doc, 'unscanned warning', text('unscanned_allowed_title'));
+    b.append(el(doc, 'p', 'what', text(UNSCANNED_KEYS[m.unscanned.reason])));
+    if (m.unscanned.message) b.append(el(doc, 'p', 'detail', m.unscanned.message));
+    b.append(el(doc, 'p', undefined, text('unscanned_allowed_detail')));
+    root.append(b);
+  }
   root.append(headerBlock(doc, text, m.headers, m.protectedHeaders), securityBlock(doc, text, m), signatureBlock(doc, text, m.signatures));
   if (m.warnings.length > 0) {
     const ul = el(doc, 'ul', 'warnings');
@@ -318,8 +335,37 @@ function renderClean(ctx: RenderContext, m: Extract<RenderModel, { kind: 'clean'
     root.append(body);
   }
   if (m.attachments.length > 0) root.append(attachmentList(doc, text, m.attachments as AttachmentSummary[], ctx.requestAttachment, uiLocale(text)));
+  const saveCopyOffered = m.kind === 'clean' && m.saveCopy !== undefined && ctx.saveDecryptedCopy !== undefined;
+  if (saveCopyOffered) root.append(saveCopyBlock(ctx, m.saveCopy!.folder));
   root.append(links.element);
-  return { root, kind: 'clean', body, attachmentCount: m.attachments.length, blockedBanner: false, findingSignatures: [] };
+  return { root, kind: m.kind, body, attachmentCount: m.attachments.length, blockedBanner: false, findingSignatures: [], saveCopyOffered };
+}
+
+/** "Save decrypted copy": the background imports the scanned plaintext into the policy's folder. */
+function saveCopyBlock(ctx: RenderContext, folder: string): HTMLElement {
+  const { doc, text } = ctx;
+  const p = el(doc, 'p', 'save-copy');
+  const button = el(doc, 'button', 'save-copy', text('save_copy_button', [folder]));
+  button.type = 'button';
+  const status = el(doc, 'span', 'detail');
+  status.setAttribute('role', 'status');
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    status.textContent = text('save_copy_saving');
+    ctx.saveDecryptedCopy!().then(
+      () => {
+        status.textContent = text('save_copy_saved', [folder]);
+        status.dataset['state'] = 'saved';
+      },
+      (e: unknown) => {
+        button.disabled = false;
+        status.textContent = text('save_copy_failed', [e instanceof Error ? e.message : String(e)]);
+        status.dataset['state'] = 'failed';
+      },
+    );
+  });
+  p.append(button, doc.createTextNode(' '), status);
+  return p;
 }
 
 // ---- banners ----
@@ -352,6 +398,7 @@ export function renderModel(ctx: RenderContext, model: Exclude<RenderModel, { ki
   const none = { attachmentCount: 0, blockedBanner: false, findingSignatures: [] as string[] };
   switch (model.kind) {
     case 'clean':
+    case 'unscanned-allowed':
       return renderClean(ctx, model, root);
     case 'infected': {
       const b = banner(doc, 'blocked', text('infected_title'));
@@ -380,6 +427,19 @@ export function renderModel(ctx: RenderContext, model: Exclude<RenderModel, { ki
       root.append(b);
       return { root, kind: 'unscanned', ...none };
     }
+    case 'locked': {
+      const b = banner(doc, 'locked', text('locked_title'));
+      b.append(el(doc, 'p', undefined, text('locked_detail')));
+      const button = el(doc, 'button', 'keys unlock', text('locked_unlock'));
+      button.type = 'button';
+      const status = el(doc, 'p', 'detail');
+      button.addEventListener('click', () => {
+        ctx.openKeysPage().catch((e: unknown) => (status.textContent = e instanceof Error ? e.message : String(e)));
+      });
+      b.append(button, status);
+      root.append(b);
+      return { root, kind: 'locked', ...none };
+    }
     case 'no-key': {
       const b = banner(doc, 'no-key', text('nokey_title'));
       if (model.recipients.length > 0) {
@@ -402,6 +462,12 @@ export function renderModel(ctx: RenderContext, model: Exclude<RenderModel, { ki
       return { root, kind: 'no-key', ...none };
     }
     case 'error': {
+      if (model.errorKind === 'blocked_by_policy') {
+        const b = banner(doc, 'blocked', text('policy_blocked_title'));
+        b.append(el(doc, 'p', undefined, model.message), el(doc, 'p', undefined, text('policy_blocked_detail')));
+        root.append(b);
+        return { root, kind: 'error', ...none, blockedBanner: true };
+      }
       const b = banner(doc, 'error', text('error_title'));
       b.append(el(doc, 'p', undefined, text('error_detail')), el(doc, 'p', 'detail', `${model.errorKind}: ${model.message}`));
       root.append(b);

@@ -49,6 +49,10 @@ const channel: DisplayChannel = {
   async openKeysPage() {
     await send({ type: 'display.openKeys' });
   },
+  async saveDecryptedCopy() {
+    const r = (await send({ type: 'display.saveCopy' })) as { ok?: boolean; message?: string } | undefined;
+    if (!r?.ok) throw new Error(r?.message ?? 'not saved');
+  },
 };
 
 Object.defineProperty(globalThis, DISPLAY_CHANNEL_GLOBAL, { value: Object.freeze(channel), configurable: false, writable: false });

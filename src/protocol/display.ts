@@ -116,6 +116,8 @@ export interface DisplayReportBody {
   readonly signatureStates?: readonly string[];
   /** Unscanned: the reason; error: the error kind. */
   readonly renderedReason?: string;
+  /** A "Save decrypted copy" button is offered (policy decryptedCopies.mode = folder). */
+  readonly saveCopyOffered?: boolean;
   /**
    * Where it was rendered: absent or 'pane' for the message display script in Thunderbird's
    * message pane, 'viewer' for the Unseal viewer tab (pages/viewer.html), which sends the same
@@ -125,7 +127,7 @@ export interface DisplayReportBody {
 }
 
 export type RenderedKind = RenderModel['kind'] | 'failed';
-export const RENDERED_KINDS: readonly RenderedKind[] = ['plain', 'clean', 'infected', 'unscanned', 'no-key', 'error', 'failed'];
+export const RENDERED_KINDS: readonly RenderedKind[] = ['plain', 'clean', 'unscanned-allowed', 'infected', 'unscanned', 'no-key', 'error', 'failed'];
 export type RenderFailure = 'disconnected' | 'stalled' | 'protocol';
 export const RENDER_FAILURES: readonly RenderFailure[] = ['disconnected', 'stalled', 'protocol'];
 
@@ -144,7 +146,16 @@ export interface OpenKeysRequest {
   readonly type: 'display.openKeys';
 }
 
-export type DisplayRequest = ClassifyRequest | DisplayReportRequest | OpenLinkRequest | OpenKeysRequest;
+/**
+ * "Save decrypted copy" on a clean message when the policy allows it: the background imports the
+ * scanned plaintext into the policy's folder. `forMessageId` when not sent from the message pane.
+ */
+export interface SaveCopyRequest {
+  readonly type: 'display.saveCopy';
+  readonly forMessageId?: number;
+}
+
+export type DisplayRequest = ClassifyRequest | DisplayReportRequest | OpenLinkRequest | OpenKeysRequest | SaveCopyRequest;
 
 /** Only these schemes are handed to the default browser; the display script refuses others too. */
 export const OPENABLE_URL = /^(https?:\/\/[^\s]+|mailto:[^\s]+)$/i;
@@ -183,6 +194,8 @@ export interface DisplayChannel {
   openLink(url: string): Promise<void>;
   /** Runtime message `{type:'display.openKeys'}`: the background opens the add-on's keys page. */
   openKeysPage(): Promise<void>;
+  /** Runtime message `{type:'display.saveCopy'}`: rejects with the background's reason when not saved. */
+  saveDecryptedCopy?(): Promise<void>;
 }
 
 export const DISPLAY_CHANNEL_GLOBAL = '__unsealDisplayChannel';
@@ -223,6 +236,10 @@ export function parseDisplayRequest(u: unknown): DisplayRequest {
     return { type, url };
   }
   if (type === 'display.openKeys') return { type };
+  if (type === 'display.saveCopy') {
+    const id = u['forMessageId'] === undefined ? undefined : int(u, 'forMessageId', 0, Number.MAX_SAFE_INTEGER);
+    return { type, ...(id !== undefined ? { forMessageId: id } : {}) };
+  }
   throw new GuardError('type is unknown');
 }
 
@@ -235,6 +252,7 @@ function renderedFields(u: Record<string, unknown>): Partial<DisplayReportBody> 
   if (u['renderedTextSha256'] !== undefined) out.renderedTextSha256 = str(u, 'renderedTextSha256', { pattern: /^([0-9a-f]{64})?$/ });
   if (u['attachmentCount'] !== undefined) out.attachmentCount = int(u, 'attachmentCount', 0, 100_000);
   if (u['blockedBanner'] !== undefined) out.blockedBanner = bool(u, 'blockedBanner');
+  if (u['saveCopyOffered'] !== undefined) out.saveCopyOffered = bool(u, 'saveCopyOffered');
   if (u['findingSignatures'] !== undefined) out.findingSignatures = strArray(u, 'findingSignatures', 1_000, 1_000);
   if (u['keySource'] !== undefined) out.keySource = oneOf(u, 'keySource', ['unseal', 'thunderbird'] as const);
   if (u['signatureStates'] !== undefined) out.signatureStates = strArray(u, 'signatureStates', 100, 32);

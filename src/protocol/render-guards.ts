@@ -13,6 +13,7 @@ import type {
   ProgressStage,
   RenderBody,
   RenderModel,
+  ShownContent,
   SignatureSummary,
 } from './render.js';
 import { GuardError, bool, int, isRecord, oneOf, optStr, record, str, strArray } from './validate.js';
@@ -98,37 +99,52 @@ function body(u: unknown): RenderBody {
 
 export function parseRenderModel(u: unknown): RenderModel {
   if (!isRecord(u)) throw new GuardError('model must be an object');
-  const kind = oneOf(u, 'kind', ['plain', 'clean', 'infected', 'unscanned', 'no-key', 'error'] as const);
+  const kind = oneOf(u, 'kind', ['plain', 'clean', 'unscanned-allowed', 'infected', 'unscanned', 'no-key', 'locked', 'error'] as const);
   switch (kind) {
     case 'plain':
       return { kind };
     case 'clean': {
       const scan = record(u, 'scan');
       const signatures = optStr(scan, 'signatures', { max: SHORT });
-      const keySource = oneOf(u, 'keySource', ['unseal', 'thunderbird'] as const);
+      const saveCopy = u['saveCopy'] === undefined ? undefined : str(record(u, 'saveCopy'), 'folder', { min: 1, max: 1_000 });
       return {
         kind,
-        headers: headers(u['headers'], 'headers'),
-        ...(u['protectedHeaders'] !== undefined ? { protectedHeaders: headers(u['protectedHeaders'], 'protectedHeaders') } : {}),
-        layers: array(u, 'layers', 64).map(layer),
-        signatures: array(u, 'signatures', 64).map(signature),
-        body: body(u['body']),
-        attachments: array(u, 'attachments', LIST).map(attachment),
-        unprotectedParts: int(u, 'unprotectedParts', 0, LIST),
-        keySource,
+        ...shownContent(u),
         scan: { engine: str(scan, 'engine', { max: SHORT }), ...(signatures !== undefined ? { signatures } : {}) },
-        warnings: strArray(u, 'warnings', 256, SHORT),
+        ...(saveCopy !== undefined ? { saveCopy: { folder: saveCopy } } : {}),
       };
+    }
+    case 'unscanned-allowed': {
+      const un = record(u, 'unscanned');
+      return { kind, ...shownContent(u), unscanned: { reason: oneOf(un, 'reason', UNSCANNED_REASONS), message: str(un, 'message', { max: SHORT }) } };
     }
     case 'infected':
       return { kind, findings: array(u, 'findings', LIST).map(finding), engine: str(u, 'engine', { max: SHORT }) };
     case 'unscanned':
       return { kind, reason: oneOf(u, 'reason', UNSCANNED_REASONS), message: str(u, 'message', { max: SHORT }) };
+    case 'locked':
+      return { kind };
     case 'no-key':
       return { kind, recipients: strArray(u, 'recipients', 1_000, SHORT) };
     case 'error':
       return { kind, errorKind: str(u, 'errorKind', { max: 200 }), message: str(u, 'message', { max: SHORT }) };
   }
+}
+
+function shownContent(u: Record<string, unknown>): ShownContent {
+  const keySource = oneOf(u, 'keySource', ['unseal', 'thunderbird'] as const);
+  return {
+    headers: headers(u['headers'], 'headers'),
+    ...(u['protectedHeaders'] !== undefined ? { protectedHeaders: headers(u['protectedHeaders'], 'protectedHeaders') } : {}),
+    layers: array(u, 'layers', 64).map(layer),
+    signatures: array(u, 'signatures', 64).map(signature),
+    body: body(u['body']),
+    attachments: array(u, 'attachments', LIST).map(attachment),
+    unprotectedParts: int(u, 'unprotectedParts', 0, LIST),
+    keySource,
+    ...(u['keyLabel'] !== undefined ? { keyLabel: str(u, 'keyLabel', { max: SHORT }) } : {}),
+    warnings: strArray(u, 'warnings', 256, SHORT),
+  };
 }
 
 /** Bytes as a Uint8Array; also accepts an ArrayBuffer or another view (structured clone keeps the type, but be lenient). */

@@ -59,22 +59,23 @@ export type RenderModel =
   /** Not S/MIME after all: give Thunderbird's rendering back. */
   | { readonly kind: 'plain' }
   /** Decrypted, scanned clean: show it. */
-  | {
+  | ({
       readonly kind: 'clean';
-      readonly headers: HeaderSummary;
-      /** RFC 8551 protected (inner) headers; shown in preference to the outer ones. */
-      readonly protectedHeaders?: HeaderSummary;
-      readonly layers: readonly LayerSummary[];
-      readonly signatures: readonly SignatureSummary[];
-      readonly body: RenderBody;
-      readonly attachments: readonly AttachmentSummary[];
-      /** Unencrypted parts that came with the message: never shown together with the decrypted ones. */
-      readonly unprotectedParts: number;
-      /** Where the key came from: Unseal's store, or Thunderbird's (getRaw decrypt:true). */
-      readonly keySource: 'unseal' | 'thunderbird';
       readonly scan: { readonly engine: string; readonly signatures?: string };
-      readonly warnings: readonly string[];
-    }
+      /**
+       * Present when the policy names a folder for decrypted copies (`decryptedCopies.mode: folder`):
+       * the view offers "Save decrypted copy" there. Absent otherwise.
+       */
+      readonly saveCopy?: { readonly folder: string };
+    } & ShownContent)
+  /**
+   * Warn mode (policy `scanner.required: false`): decrypted but NOT scanned (why: `unscanned`);
+   * shown under a warning banner. Never produced in the default fail-closed mode.
+   */
+  | ({
+      readonly kind: 'unscanned-allowed';
+      readonly unscanned: { readonly reason: UnscannedReason | 'host_missing' | 'host_error'; readonly message: string };
+    } & ShownContent)
   | { readonly kind: 'infected'; readonly findings: readonly Finding[]; readonly engine: string }
   | {
       readonly kind: 'unscanned';
@@ -83,7 +84,28 @@ export type RenderModel =
     }
   /** None of the stored keys is a recipient; `recipients` says for whom it was encrypted. */
   | { readonly kind: 'no-key'; readonly recipients: readonly string[] }
+  /** Unseal's keys are protected by a passphrase and not unlocked: nothing was decrypted. */
+  | { readonly kind: 'locked' }
+  /** errorKind `blocked_by_policy`: the admin policy refuses the message (e.g. a forbidden algorithm). */
   | { readonly kind: 'error'; readonly errorKind: string; readonly message: string };
+
+/** What a shown message carries (clean, or unscanned-allowed in warn mode). */
+export interface ShownContent {
+  readonly headers: HeaderSummary;
+  /** RFC 8551 protected (inner) headers; shown in preference to the outer ones. */
+  readonly protectedHeaders?: HeaderSummary;
+  readonly layers: readonly LayerSummary[];
+  readonly signatures: readonly SignatureSummary[];
+  readonly body: RenderBody;
+  readonly attachments: readonly AttachmentSummary[];
+  /** Unencrypted parts that came with the message: never shown together with the decrypted ones. */
+  readonly unprotectedParts: number;
+  /** Where the key came from: Unseal's store, or Thunderbird's (getRaw decrypt:true). */
+  readonly keySource: 'unseal' | 'thunderbird';
+  /** The label of the stored key that opened it (Unseal's keys only). */
+  readonly keyLabel?: string;
+  readonly warnings: readonly string[];
+}
 
 export interface ResultMessage {
   readonly type: 'result';
