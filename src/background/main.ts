@@ -22,6 +22,10 @@ import { openForDisplay, type PipelineDeps } from './pipeline.js';
 import { serveRenderPort } from './render-session.js';
 import { classifyRaw, type Classification } from './classify.js';
 import { PrefWatch } from './pref-watch.js';
+import { InfectedActions, decryptedCopy } from './policy-actions.js';
+import { ensureLocalFolder, importMessage, moveMessage, tagMessage } from '../platform/mail-actions.js';
+import { loadEffectivePolicy as effectivePolicyNow, onUserSettingsChanged } from '../platform/policy.js';
+import { isPolicyStatusRequest, type HostStatus, type PolicyStatus } from '../protocol/policy-status.js';
 
 const startedAt = Date.now();
 
@@ -82,6 +86,7 @@ async function decide(sender: MessageSenderInfo): Promise<GateDecision> {
 }
 
 async function route(raw: unknown, sender: MessageSenderInfo): Promise<unknown> {
+  if (isPolicyStatusRequest(raw)) return sender.fromExtensionPage ? policyStatus(raw.health === true) : { error: 'PROTOCOL', message: 'not from an add-on page' };
   let msg: DisplayRequest;
   try {
     msg = parseDisplayRequest(raw);
@@ -110,6 +115,8 @@ async function route(raw: unknown, sender: MessageSenderInfo): Promise<unknown> 
     case 'display.openKeys':
       await openKeysPage();
       return { ok: true };
+    case 'display.saveCopy':
+      return saveCopy(msg.forMessageId !== undefined && sender.fromExtensionPage ? msg.forMessageId : (await displayedIn(sender.tabId).catch(() => undefined))?.id);
   }
 }
 
@@ -164,7 +171,48 @@ const pipelineDeps: PipelineDeps = {
   scan: (plaintext, meta, opts) => host.scan(plaintext, meta, opts),
   audit: (event) => void host.audit({ ...event, addonVersion: ADDON_VERSION }),
   keyUsed: (id) => void store().then((s) => s.markUsed(id)).catch(() => undefined),
+  policy: () => effectivePolicyNow(),
 };
+
+// ---- admin policy: actions after a verdict, decrypted copies, the status page ----
+const infectedActions = new InfectedActions({ ensureLocalFolder, moveMessage, tagMessage, importMessage }, (l) => console.info(l));
+
+/** "Save decrypted copy": only for a clean, scanned result still in memory, and only when the policy names a folder. */
+async function saveCopy(messageId: number | undefined): Promise<{ ok: boolean; message?: string }> {
+  if (messageId === undefined) return { ok: false, message: 'no message' };
+  const policy = await effectivePolicyNow();
+  if (policy.decryptedCopies.mode !== 'folder') return { ok: false, message: 'decrypted copies are not allowed by policy' };
+  const r = opened.get(messageId);
+  if (!r || r.model.kind !== 'clean' || !r.plaintext) return { ok: false, message: 'open the message again first (only a message scanned clean can be saved)' };
+  try {
+    const folder = await ensureLocalFolder(policy.decryptedCopies.folder);
+    const id = await importMessage(decryptedCopy(await rawOnce(messageId), r.plaintext, new Date()), folder.id);
+    console.info(`unseal: decrypted copy of message ${messageId} saved as ${id} in "${policy.decryptedCopies.folder}"`);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+async function policyStatus(health: boolean): Promise<PolicyStatus> {
+  const policy = await effectivePolicyNow();
+  let hostStatus: HostStatus;
+  try {
+    const info = await host.hello();
+    const h = health ? await host.health().catch(() => undefined) : undefined;
+    const engine = h?.engine ?? info.engine;
+    hostStatus = {
+      ok: true,
+      hostVersion: info.hostVersion,
+      scanner: info.scanner,
+      ...(engine ? { engine: engine.engine, ...(engine.signatures ? { signatures: engine.signatures } : {}) } : {}),
+      ...(h ? { healthy: h.ok, ...(h.problem ? { problem: h.problem } : {}) } : {}),
+    };
+  } catch (e) {
+    hostStatus = { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  return { policy, host: hostStatus };
+}
 
 async function displayedRef(tabId: number | undefined) {
   const m = await displayedIn(tabId).catch(() => undefined);
@@ -191,6 +239,7 @@ async function openCached(msg: { id: number; headerMessageId?: string; folderPat
     },
   });
   marks['done'] = Date.now() - t0;
+  if (!opts?.signal?.aborted) void effectivePolicyNow().then((p) => infectedActions.after(msg.id, r.model, p)).catch(() => undefined);
   console.info(`unseal: timings ${JSON.stringify({ messageId: msg.id, kind: r.model.kind, bytes: r.bytes, ...marks })}`);
   if (!opts?.signal?.aborted) opened.set(msg.id, r, r.bytes);
   return r;
@@ -205,6 +254,8 @@ registerViewerMenu(uiText('menu_open_viewer'), (ids) => {
 });
 onActionClicked(() => void openKeysPage());
 onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
+// User settings apply at once: results decided under the old settings are dropped.
+onUserSettingsChanged(() => opened.clear());
 onRuntimeMessage((msg, sender) => route(msg, sender));
 onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));
 onMessagesDisplayed((_tabId, messages) => {

@@ -36,7 +36,7 @@ export const POLICY_SCHEMA = object('Unseal settings (Thunderbird add-on unseal@
       description: 'block: only blocked. quarantine: blocked and moved to quarantineFolder (created in Local Folders if missing). tag: blocked and tagged with tag.',
       userSettable: true,
     }),
-    quarantineFolder: string('Unseal Quarantine', FOLDER_NAME, { description: 'Folder name (in the message\'s account, else Local Folders) for action "quarantine".', userSettable: true }),
+    quarantineFolder: string('Unseal Quarantine', FOLDER_NAME, { description: 'Folder name under Local Folders for action "quarantine" (created if missing).', userSettable: true }),
     tag: string('Infected (Unseal)', { minLength: 1, maxLength: 60 }, { description: 'Tag name for action "tag" (created if missing).', userSettable: true }),
   }),
   algorithms: object('Content-encryption algorithms of the message (outermost and inner encryption layers).', {
