@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { isProtocolError, parseAuditEvent, type AuditEvent } from '../protocol/native.js';
+import { guardAuditRecord, isProtocolError, parseAuditEvent, type AuditEvent } from '../protocol/native.js';
+import { GuardError } from '../protocol/validate.js';
 
 export interface AuditRecord extends AuditEvent {
   readonly time: string;
@@ -84,5 +85,78 @@ function toSyslog(line: string, command: string, log: (line: string) => void): v
     });
   } catch (e) {
     log(`audit: syslog via ${command} failed: ${(e as Error).message}`);
+  }
+}
+
+export interface AuditPage {
+  readonly events: AuditRecord[];
+  /** Byte offset of the first line not returned; null when the end of the log was reached. */
+  readonly next: number | null;
+}
+
+/**
+ * A page of the audit log for `audit.read`: lines from byte offset `cursor` on, oldest first, at
+ * most `limit` events and at most `maxBytes` of their JSON. Lines that are not a valid record
+ * (a torn last line, hand edits) are skipped; every record is re-checked by the event guard, so a
+ * tampered log cannot push content to the add-on either.
+ */
+export async function readAuditLog(path: string | null, opts: { since?: string; cursor?: number; limit: number; maxBytes: number }): Promise<AuditPage> {
+  if (!path) return { events: [], next: null };
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], next: null };
+    throw e;
+  }
+  const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
+  const events: AuditRecord[] = [];
+  let bytes = 2;
+  try {
+    const size = (await fh.stat()).size;
+    let pos = Math.min(opts.cursor ?? 0, size);
+    let carry = Buffer.alloc(0);
+    const chunk = Buffer.alloc(64 * 1024);
+    while (pos < size || carry.length > 0) {
+      const { bytesRead } = pos < size ? await fh.read(chunk, 0, Math.min(chunk.length, size - pos), pos) : { bytesRead: 0 };
+      const buf = bytesRead > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : carry;
+      const lineStartBase = pos - carry.length;
+      pos += bytesRead;
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl === -1) break;
+        const lineOffset = lineStartBase + start;
+        const rec = parseRecord(buf.subarray(start, nl).toString('utf8'));
+        start = nl + 1;
+        if (!rec || (sinceMs !== undefined && !(Date.parse(rec.time) >= sinceMs))) continue;
+        const len = JSON.stringify(rec).length + 1;
+        if (events.length >= opts.limit || bytes + len > opts.maxBytes) return { events, next: lineOffset };
+        events.push(rec);
+        bytes += len;
+      }
+      carry = Buffer.from(buf.subarray(start));
+      // A last line without its newline is still being written (or torn): leave it for next time.
+      if (bytesRead === 0) break;
+    }
+    return { events, next: null };
+  } finally {
+    await fh.close();
+  }
+}
+
+function parseRecord(line: string): AuditRecord | undefined {
+  if (!line.trim()) return undefined;
+  let u: unknown;
+  try {
+    u = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  try {
+    return guardAuditRecord(u);
+  } catch (e) {
+    if (e instanceof GuardError) return undefined;
+    throw e;
   }
 }

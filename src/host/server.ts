@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  AUDIT_READ_MAX_REPLY_BYTES,
   PROTOCOL_VERSION,
   errorResponse,
   isProtocolError,
@@ -18,7 +19,7 @@ import {
   type ScanMeta,
 } from '../protocol/native.js';
 import type { EngineInfo, ScanVerdict, UnscannedReason } from '../protocol/scan.js';
-import type { AuditLog } from './audit.js';
+import { readAuditLog, type AuditLog } from './audit.js';
 import type { HostLimits } from './config.js';
 import { FrameDecoder, FrameWriter, type DecodedFrame } from './framing.js';
 import { ReceiveSource } from './receive-source.js';
@@ -133,6 +134,8 @@ export class HostSession {
         return this.cancel(req);
       case 'audit':
         return this.track(this.auditEvent(req));
+      case 'audit.read':
+        return this.track(this.auditRead(req));
     }
   }
 
@@ -411,6 +414,21 @@ export class HostSession {
       this.deps.send({ id: req.id, type: 'ack' });
     } catch (e) {
       this.deps.send(errorResponse(req.id, 'internal', `audit log not written: ${(e as Error).message}`));
+    }
+  }
+
+  /** A page of the audit log (oldest first), kept below Gecko's 1 MiB reply limit. */
+  private async auditRead(req: Extract<Request, { type: 'audit.read' }>): Promise<void> {
+    try {
+      const page = await readAuditLog(this.deps.audit?.path ?? null, {
+        limit: req.limit,
+        maxBytes: AUDIT_READ_MAX_REPLY_BYTES,
+        ...(req.since !== undefined ? { since: req.since } : {}),
+        ...(req.cursor !== undefined ? { cursor: req.cursor } : {}),
+      });
+      this.deps.send({ id: req.id, type: 'audit.events', events: page.events, next: page.next });
+    } catch (e) {
+      this.deps.send(errorResponse(req.id, 'internal', `audit log not readable: ${(e as Error).message}`));
     }
   }
 

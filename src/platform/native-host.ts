@@ -18,6 +18,7 @@
  */
 import { base64Encode, sha256Hex } from '../core/bytes.js';
 import {
+  AUDIT_READ_MAX_LIMIT,
   NATIVE_HOST_NAME,
   PROTOCOL_VERSION,
   RECOMMENDED_CHUNK_BYTES,
@@ -25,6 +26,7 @@ import {
   parseAuditEvent,
   parseResponse,
   type AuditEvent,
+  type AuditLogRecord,
   type CanaryStatus,
   type ProtocolErrorKind,
   type Request,
@@ -277,6 +279,33 @@ export class NativeHostClient {
       this.o.log?.(`audit event not recorded: ${(e as Error).message}`);
       return false;
     }
+  }
+
+  /**
+   * One page of the host's audit log (oldest first). `cursor` is the previous page's `next`.
+   * A host from before `audit.read` answers `bad_request`: that is `host_incompatible` here.
+   */
+  async auditRead(opts: { since?: string; cursor?: number; limit?: number } = {}): Promise<{ events: readonly AuditLogRecord[]; next: number | null }> {
+    const conn = await this.ready();
+    const r = await this.request(
+      conn,
+      {
+        type: 'audit.read',
+        limit: Math.max(1, Math.min(opts.limit ?? 500, AUDIT_READ_MAX_LIMIT)),
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+        ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
+      },
+      this.o.requestTimeoutMs,
+    );
+    if (r.type === 'error') {
+      // Our request is well-formed by construction: a bad_request is an older host's unknown type.
+      if (r.error.kind === 'bad_request') {
+        throw new NativeHostError('host_incompatible', 'this native host cannot read its audit log for the add-on (it predates audit.read); update it with `unseal host install`', { hostErrorKind: r.error.kind });
+      }
+      throw hostError('audit.read', r);
+    }
+    if (r.type !== 'audit.events') throw mismatch('audit.read', r);
+    return { events: r.events, next: r.next };
   }
 
   /** Closes the port; pending calls fail (scans: `unscanned`/`cancelled`). A later call reconnects. */

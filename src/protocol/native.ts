@@ -39,6 +39,7 @@ export const RECOMMENDED_CHUNK_BYTES = 768 * 1024;
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 /** One character outside the base64 alphabet (padding included); no quantifier, so no backtracking. */
 const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
 
@@ -94,6 +95,22 @@ export interface AuditEvent {
   readonly addonVersion?: string;
 }
 
+/** One line of the host's audit log: an event plus when it was written and who sent it. */
+export interface AuditLogRecord extends AuditEvent {
+  /** ISO 8601 time the host wrote it. */
+  readonly time: string;
+  /** `addon` for events the add-on sent, `host` for verdicts the host itself produced. */
+  readonly source: 'addon' | 'host';
+}
+
+/** `audit.read`: at most this many events per reply. */
+export const AUDIT_READ_MAX_LIMIT = 1000;
+/**
+ * `audit.read`: the host stops adding events once the reply's JSON would pass this many bytes, well
+ * below MAX_HOST_TO_EXTENSION_BYTES; `next` then points at the first event not sent.
+ */
+export const AUDIT_READ_MAX_REPLY_BYTES = 768 * 1024;
+
 export const AUDIT_EVENT_FIELDS = [
   'event',
   'messageId',
@@ -125,10 +142,16 @@ export type Request =
   | { readonly id: string; readonly type: 'scan.chunk'; readonly scanId: string; readonly seq: number; readonly data: string }
   | { readonly id: string; readonly type: 'scan.end'; readonly scanId: string }
   | { readonly id: string; readonly type: 'scan.cancel'; readonly scanId: string }
-  | { readonly id: string; readonly type: 'audit'; readonly event: AuditEvent };
+  | { readonly id: string; readonly type: 'audit'; readonly event: AuditEvent }
+  /**
+   * Optional (hosts before it answer `bad_request`): a page of the audit log, oldest first. `cursor`
+   * is the `next` of the previous reply (a byte offset in the log); `since` (ISO 8601) leaves out
+   * older events. Replies stay below AUDIT_READ_MAX_REPLY_BYTES.
+   */
+  | { readonly id: string; readonly type: 'audit.read'; readonly since?: string; readonly cursor?: number; readonly limit: number };
 
 export type RequestType = Request['type'];
-export const REQUEST_TYPES: readonly RequestType[] = ['hello', 'health', 'scan.begin', 'scan.chunk', 'scan.end', 'scan.cancel', 'audit'];
+export const REQUEST_TYPES: readonly RequestType[] = ['hello', 'health', 'scan.begin', 'scan.chunk', 'scan.end', 'scan.cancel', 'audit', 'audit.read'];
 
 export type ProtocolErrorKind =
   | 'bad_frame' // not UTF-8 JSON
@@ -187,6 +210,8 @@ export type Response =
     }
   | { readonly id: string; readonly type: 'ack'; readonly scanId?: string; readonly seq?: number; readonly received?: number }
   | { readonly id: string; readonly type: 'scan.result'; readonly scanId: string; readonly verdict: ScanVerdict }
+  /** Reply to `audit.read`: `next` is the cursor for the following page, null at the end of the log. */
+  | { readonly id: string; readonly type: 'audit.events'; readonly events: readonly AuditLogRecord[]; readonly next: number | null }
   | {
       readonly id: string | null;
       readonly type: 'error';
@@ -281,6 +306,16 @@ function guardAuditEvent(u: unknown): AuditEvent {
   return ev;
 }
 
+/** An audit log line as the host sends it back: the event guard plus `time` and `source`. */
+export function guardAuditRecord(u: unknown): AuditLogRecord {
+  if (!isRecord(u)) throw new GuardError('audit record must be an object');
+  const { time, source, ...event } = u;
+  const head = { time, source } as Record<string, unknown>;
+  const t = str(head, 'time', { max: 40, pattern: ISO_TIME });
+  const src = oneOf(head, 'source', ['addon', 'host'] as const);
+  return { time: t, source: src, ...guardAuditEvent(event) };
+}
+
 function guardRequest(o: Record<string, unknown>, id: string): Request {
   const type = oneOf(o, 'type', REQUEST_TYPES);
   switch (type) {
@@ -313,6 +348,12 @@ function guardRequest(o: Record<string, unknown>, id: string): Request {
     case 'audit':
       onlyKeys(o, ['id', 'type', 'event'], type);
       return { id, type, event: guardAuditEvent(o['event']) };
+    case 'audit.read': {
+      onlyKeys(o, ['id', 'type', 'since', 'cursor', 'limit'], type);
+      const since = optStr(o, 'since', { max: 40, pattern: ISO_TIME });
+      const cursor = optInt(o, 'cursor', 0, Number.MAX_SAFE_INTEGER);
+      return { id, type, limit: int(o, 'limit', 1, AUDIT_READ_MAX_LIMIT), ...(since !== undefined ? { since } : {}), ...(cursor !== undefined ? { cursor } : {}) };
+    }
   }
 }
 
@@ -414,7 +455,7 @@ export function parseResponse(u: unknown): Response | ProtocolError {
   let id: string | null = null;
   try {
     id = u['id'] === null ? null : readId(u);
-    const type = oneOf(u, 'type', ['hello', 'health', 'ack', 'scan.result', 'error'] as const);
+    const type = oneOf(u, 'type', ['hello', 'health', 'ack', 'scan.result', 'audit.events', 'error'] as const);
     if (type !== 'error' && id === null) throw new GuardError('id must be a string');
     const rid = id as string;
     switch (type) {
@@ -460,6 +501,13 @@ export function parseResponse(u: unknown): Response | ProtocolError {
       case 'scan.result':
         onlyKeys(u, ['id', 'type', 'scanId', 'verdict'], type);
         return { id: rid, type, scanId: readId(u, 'scanId'), verdict: guardVerdict(u['verdict']) };
+      case 'audit.events': {
+        onlyKeys(u, ['id', 'type', 'events', 'next'], type);
+        const raw = u['events'];
+        if (!Array.isArray(raw) || raw.length > AUDIT_READ_MAX_LIMIT) throw new GuardError(`events must be an array of at most ${AUDIT_READ_MAX_LIMIT}`);
+        const next = u['next'] === null ? null : int(u, 'next', 0, Number.MAX_SAFE_INTEGER);
+        return { id: rid, type, events: raw.map(guardAuditRecord), next };
+      }
       case 'error': {
         onlyKeys(u, ['id', 'type', 'scanId', 'error'], type);
         const err = record(u, 'error');
