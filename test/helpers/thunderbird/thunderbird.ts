@@ -37,7 +37,7 @@ export interface DisplayReport {
   readyStateAtStart: string;
   forMessageId?: number;
   /** Second report of a held message: what Unseal rendered (src/protocol/display.ts). */
-  rendered?: 'plain' | 'clean' | 'infected' | 'unscanned' | 'no-key' | 'error' | 'failed';
+  rendered?: 'plain' | 'clean' | 'infected' | 'unscanned' | 'no-key' | 'locked' | 'error' | 'failed';
   renderFailure?: string;
   renderedTextLength?: number;
   renderedTextSha256?: string;
@@ -47,6 +47,8 @@ export interface DisplayReport {
   keySource?: 'unseal' | 'thunderbird';
   signatureStates?: string[];
   renderedReason?: string;
+  /** 'viewer' when the Unseal viewer tab sent it; absent/'pane' from the message display script. */
+  surface?: 'pane' | 'viewer';
 }
 
 export interface Condition {
@@ -58,11 +60,21 @@ export interface Condition {
   detail: string;
 }
 
+/** A notification the add-on showed (src/platform/diagnostics.ts). */
+export interface ShownNotification {
+  seq: number;
+  at: number;
+  notificationId: string;
+  code: string;
+  messageId?: number;
+}
+
 export interface Diagnostics {
   backgroundStartedAt?: number;
   startupReason?: string;
   reports: DisplayReport[];
   conditions: Condition[];
+  notifications?: ShownNotification[];
 }
 
 export interface StartOptions extends Omit<ProfileOptions, 'marionettePort'> {
