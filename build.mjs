@@ -49,6 +49,8 @@ const extTargets = [
   { ...extCommon, entryPoints: ['src/pages/keys/keys.ts'], outfile: 'dist/ext/pages/keys.js' },
   // The Unseal viewer tab (pages/viewer.html?message=<id>): viewer.html + viewer.css copied beside it.
   { ...extCommon, entryPoints: ['src/pages/viewer/viewer.ts'], outfile: 'dist/ext/pages/viewer.js' },
+  // The status page (pages/status.html, linked from the keys page): effective policy, policy errors, scanner.
+  { ...extCommon, entryPoints: ['src/pages/status/status.ts'], outfile: 'dist/ext/pages/status.js' },
 ];
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -133,6 +135,7 @@ async function buildExtension() {
   await extFs.cp('src/_locales', 'dist/ext/_locales', { recursive: true });
   for (const f of ['keys.html', 'keys.css']) await extFs.cp(`src/pages/keys/${f}`, `dist/ext/pages/${f}`);
   for (const f of ['viewer.html', 'viewer.css']) await extFs.cp(`src/pages/viewer/${f}`, `dist/ext/pages/${f}`);
+  for (const f of ['status.html', 'status.css']) await extFs.cp(`src/pages/status/${f}`, `dist/ext/pages/${f}`);
   const names = (await listFiles('dist/ext')).sort();
   const files = await Promise.all(names.map(async (name) => ({ name, data: await extFs.readFile(`dist/ext/${name}`) })));
   await extFs.writeFile(`dist/unseal-${pkg.version}.xpi`, zip(files));

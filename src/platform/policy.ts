@@ -65,3 +65,15 @@ export function onUserSettingsChanged(fn: () => void): void {
     if (area === 'local' && Object.hasOwn(changes, USER_SETTINGS_KEY)) fn();
   });
 }
+
+/** From an add-on page: the background's view of the policy and the scanner (src/protocol/policy-status.ts). */
+export async function requestPolicyStatus(health: boolean): Promise<import('../protocol/policy-status.js').PolicyStatus> {
+  const r = (await webext.runtime.sendMessage({ type: 'policy.status', health })) as unknown;
+  if (typeof r !== 'object' || r === null || !('policy' in r) || !('host' in r)) throw new Error(`unexpected answer: ${JSON.stringify(r).slice(0, 200)}`);
+  return r as import('../protocol/policy-status.js').PolicyStatus;
+}
+
+/** Localized string for pages; the key itself when missing. */
+export function pageText(key: string, substitutions?: string[]): string {
+  return webext.i18n.getMessage(key, substitutions) || key;
+}
