@@ -2,9 +2,10 @@
 # Installs the real anti-virus scanners the scanner tests start themselves: clamd (+ clamdscan,
 # the `command:` backend's reference tool) and c-icap with its virus_scan/clamd_mod modules.
 # Idempotent (a no-op when everything is there), non-interactive. The tests run private
-# instances on temp sockets/ports with a test-written EICAR signature, so any system clamd,
-# freshclam or c-icap service the packages enable is stopped and disabled: it would only burn
-# CPU on an offline machine and hold the default socket/port.
+# instances on temp sockets/ports with a test-written EICAR signature, so the system clamd,
+# freshclam and c-icap services that THIS install brings along are stopped and disabled: on an
+# offline test machine they only burn CPU and hold the default socket/port. Services of packages
+# that were already installed (an admin's real scanner) are never touched.
 set -euo pipefail
 
 PACKAGES=(clamav-daemon clamav clamdscan c-icap libc-icap-mod-virus-scan)
@@ -34,7 +35,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
+if [ "$(id -u)" -eq 0 ] && [ ${#missing[@]} -gt 0 ]; then
   units=(clamav-daemon.socket clamav-daemon.service clamav-freshclam.service clamav-freshclam-once.timer clamav-clamonacc.service c-icap.service)
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     systemctl disable --now "${units[@]}" >/dev/null 2>&1 || true
