@@ -10,6 +10,7 @@ commands:
   scan      scan a file or message with the configured scanner
   rescan    decrypt and re-scan a mailbox (mbox, Maildir, directory of .eml)
   host      install | uninstall | doctor the native-messaging host
+  policy    check FILE: validate an admin policy (policies.json or bare settings)
 
 run 'unseal <command> --help' for the options of one command.
 exit codes: 0 ok, 1 internal error, 2 usage, 3 no matching recipient, 4 malformed input,
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   scan: () => import('./commands/scan.js'),
   rescan: () => import('./commands/rescan.js'),
   host: () => import('./commands/host.js'),
+  policy: () => import('./commands/policy.js'),
 };
 
 async function readStdin(): Promise<Uint8Array> {
