@@ -13,6 +13,9 @@ import { markBackgroundStarted, recordCondition, recordDisplayReport, recordNoti
 import { onMessagesDisplayed, onRuntimeMessage, onSelectionChanged, onStartup, type MessageSenderInfo } from '../platform/events.js';
 import { displayedMessages, messageHeader, rawMessage, rawMessageDecryptedByThunderbird, type DisplayedMessage } from '../platform/messages.js';
 import { openKeyStore, type KeyStore } from '../platform/key-store.js';
+import { loadEffectivePolicy } from '../platform/policy.js';
+import { isKeyRequest } from '../protocol/keys.js';
+import { KeyService } from './key-service.js';
 import { NativeHostClient, connectUnsealHost } from '../platform/native-host.js';
 import { onRenderConnect } from '../platform/render-port.js';
 import { firstTimeThisSession, notifyWithViewer, onActionClicked, onViewerNotificationClicked, openInDefaultBrowser, openKeysPage, openViewer, registerViewerMenu, uiText } from '../platform/ui.js';
@@ -158,14 +161,20 @@ const store = (): Promise<KeyStore> => {
   return keyStore;
 };
 const opened = new OpenedCache();
+/** The key store session (passphrase unlock, idle lock) and the keys page's requests. */
+const keyService = new KeyService({
+  store,
+  policy: async () => (await loadEffectivePolicy()).keys,
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  warn: (m) => console.warn(m),
+  onLock: () => opened.clear(),
+});
 
 const pipelineDeps: PipelineDeps = {
   crypto: crypto.subtle,
-  async loadKeys() {
-    const { keys, problems } = await (await store()).loadKeys();
-    for (const p of problems) console.warn(`unseal: stored key ${p.id} is unusable: ${p.message}`);
-    return keys;
-  },
+  // Device mode: the store's keys; passphrase mode: the unlocked session's (KeysLockedError when locked).
+  loadKeys: () => keyService.loadKeys(),
   rawMessage: (id) => rawOnce(id),
   thunderbirdDecrypted: (id) => rawMessageDecryptedByThunderbird(id),
   scan: (plaintext, meta, opts) => host.scan(plaintext, meta, opts),
@@ -256,7 +265,7 @@ onActionClicked(() => void openKeysPage());
 onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
 // User settings apply at once: results decided under the old settings are dropped.
 onUserSettingsChanged(() => opened.clear());
-onRuntimeMessage((msg, sender) => route(msg, sender));
+onRuntimeMessage((msg, sender) => (isKeyRequest(msg) ? keyService.handle(msg, sender.fromExtensionPage) : route(msg, sender)));
 onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));
 onMessagesDisplayed((_tabId, messages) => {
   for (const m of messages) prefWatch.displayed(m.id);

@@ -127,7 +127,7 @@ export interface DisplayReportBody {
 }
 
 export type RenderedKind = RenderModel['kind'] | 'failed';
-export const RENDERED_KINDS: readonly RenderedKind[] = ['plain', 'clean', 'unscanned-allowed', 'infected', 'unscanned', 'no-key', 'error', 'failed'];
+export const RENDERED_KINDS: readonly RenderedKind[] = ['plain', 'clean', 'unscanned-allowed', 'infected', 'unscanned', 'no-key', 'locked', 'error', 'failed'];
 export type RenderFailure = 'disconnected' | 'stalled' | 'protocol';
 export const RENDER_FAILURES: readonly RenderFailure[] = ['disconnected', 'stalled', 'protocol'];
 
