@@ -47,6 +47,9 @@ const extTargets = [
   { ...extCommon, entryPoints: ['src/display/main.ts'], outfile: 'dist/ext/display/gate.js' },
   // The keys page (options page; also opened in a tab): keys.html + keys.css are copied beside it.
   { ...extCommon, entryPoints: ['src/pages/keys/keys.ts'], outfile: 'dist/ext/pages/keys.js' },
+  // Monitoring pages: re-scan (progress, summary) and the audit viewer; html + monitor.css copied beside them.
+  { ...extCommon, entryPoints: ['src/pages/rescan/rescan.ts'], outfile: 'dist/ext/pages/rescan.js' },
+  { ...extCommon, entryPoints: ['src/pages/audit/audit.ts'], outfile: 'dist/ext/pages/audit.js' },
   // The Unseal viewer tab (pages/viewer.html?message=<id>): viewer.html + viewer.css copied beside it.
   { ...extCommon, entryPoints: ['src/pages/viewer/viewer.ts'], outfile: 'dist/ext/pages/viewer.js' },
   // The status page (pages/status.html, linked from the keys page): effective policy, policy errors, scanner.
@@ -134,6 +137,7 @@ async function buildExtension() {
   await extFs.cp('icons', 'dist/ext/icons', { recursive: true });
   await extFs.cp('src/_locales', 'dist/ext/_locales', { recursive: true });
   for (const f of ['keys.html', 'keys.css']) await extFs.cp(`src/pages/keys/${f}`, `dist/ext/pages/${f}`);
+  for (const f of ['rescan/rescan.html', 'rescan/monitor.css', 'audit/audit.html']) await extFs.cp(`src/pages/${f}`, `dist/ext/pages/${f.split('/')[1]}`);
   for (const f of ['viewer.html', 'viewer.css']) await extFs.cp(`src/pages/viewer/${f}`, `dist/ext/pages/${f}`);
   for (const f of ['status.html', 'status.css']) await extFs.cp(`src/pages/status/${f}`, `dist/ext/pages/${f}`);
   const names = (await listFiles('dist/ext')).sort();

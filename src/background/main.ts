@@ -21,6 +21,8 @@ import { onRenderConnect } from '../platform/render-port.js';
 import { firstTimeThisSession, notifyWithViewer, onActionClicked, onViewerNotificationClicked, openInDefaultBrowser, openKeysPage, openViewer, registerViewerMenu, uiText } from '../platform/ui.js';
 import { webext } from '../platform/webext.js';
 import { OpenedCache } from './opened-cache.js';
+import { registerRescan } from './rescan-wiring.js';
+import { isRescanRequest } from '../protocol/rescan.js';
 import { openForDisplay, type PipelineDeps } from './pipeline.js';
 import { serveRenderPort } from './render-session.js';
 import { classifyRaw, type Classification } from './classify.js';
@@ -89,6 +91,7 @@ async function decide(sender: MessageSenderInfo): Promise<GateDecision> {
 }
 
 async function route(raw: unknown, sender: MessageSenderInfo): Promise<unknown> {
+  if (isRescanRequest(raw)) return rescanWiring.handle(raw, sender.fromExtensionPage);
   if (isPolicyStatusRequest(raw)) return sender.fromExtensionPage ? policyStatus(raw.health === true) : { error: 'PROTOCOL', message: 'not from an add-on page' };
   let msg: DisplayRequest;
   try {
@@ -269,5 +272,13 @@ onRuntimeMessage((msg, sender) => (isKeyRequest(msg) ? keyService.handle(msg, se
 onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));
 onMessagesDisplayed((_tabId, messages) => {
   for (const m of messages) prefWatch.displayed(m.id);
+});
+// Re-scan of encrypted mail (folder menu, policy schedule) and the audit viewer's requests.
+const rescanWiring = registerRescan({
+  host,
+  addonVersion: ADDON_VERSION,
+  loadKeys: () => pipelineDeps.loadKeys(),
+  policy: () => effectivePolicyNow(),
+  onInfected: (id, policy) => infectedActions.infected(id, policy),
 });
 void markBackgroundStarted(startedAt, 'load').catch(() => undefined);

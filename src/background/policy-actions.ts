@@ -22,7 +22,13 @@ export class InfectedActions {
   ) {}
 
   async after(messageId: number, model: RenderModel, policy: EffectivePolicy): Promise<void> {
-    if (model.kind !== 'infected' || this.done.has(messageId)) return;
+    if (model.kind !== 'infected') return;
+    await this.infected(messageId, policy);
+  }
+
+  /** The policy's action for a message found infected (also by a re-scan, which has no render model). */
+  async infected(messageId: number, policy: EffectivePolicy): Promise<void> {
+    if (this.done.has(messageId)) return;
     const action = policy.onInfected.action;
     if (action === 'block') return;
     this.done.add(messageId);
