@@ -121,6 +121,8 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   if (findSmimeParts(root).every((p) => p.kind === 'multipart-signed')) return blocked({ kind: 'plain' });
 
   const policy = deps.policy ? await deps.policy().catch(() => DEFAULT_POLICY) : DEFAULT_POLICY;
+  // audit.enabled: false ⇒ no audit events from this message (destination/path are the host's configuration).
+  if (!policy.audit.enabled) deps = { ...deps, audit: () => undefined };
   let keys: readonly KeyRecord[];
   try {
     keys = await deps.loadKeys();
