@@ -4,6 +4,7 @@
  * 64 KiB pieces), so the decoder is an explicit state machine over chunks, never "one read = one
  * message". Only frames may go to stdout; everything else in the host logs to stderr.
  */
+import { isAscii } from 'node:buffer';
 import { endianness } from 'node:os';
 import type { Writable } from 'node:stream';
 import { MAX_HOST_TO_EXTENSION_BYTES } from '../protocol/native.js';
@@ -23,6 +24,12 @@ export interface FrameDecoderOptions {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Frames up to this size are read into one buffer that is kept for the next frame (a scan.chunk
+ * is ~1 MiB: allocating and collecting one per chunk showed up in the profile). decodeBody copies
+ * everything it keeps into strings, so the buffer is free again once a frame has been decoded.
+ */
+const REUSE_LIMIT = 4 * 1024 * 1024;
 
 export class FrameDecoder {
   private readonly max: number;
@@ -33,6 +40,7 @@ export class FrameDecoder {
   // instead of the O(n²) of concatenating every read.
   private body: Uint8Array | null = null;
   private bodyFill = 0;
+  private spare: Buffer | null = null;
   private skipRemaining = 0;
 
   constructor(opts: FrameDecoderOptions = {}) {
@@ -71,7 +79,12 @@ export class FrameDecoder {
           this.skipRemaining = len;
           continue;
         }
-        this.body = new Uint8Array(len);
+        if (len <= REUSE_LIMIT) {
+          if (!this.spare || this.spare.length < len) this.spare = Buffer.allocUnsafeSlow(Math.max(len, 64 * 1024));
+          this.body = this.spare.subarray(0, len);
+        } else {
+          this.body = new Uint8Array(len);
+        }
         this.bodyFill = 0;
       }
       const body = this.body;
@@ -101,7 +114,9 @@ export class FrameDecoder {
 function decodeBody(body: Uint8Array): DecodedFrame {
   let text: string;
   try {
-    text = utf8.decode(body);
+    // Chunk frames are pure ASCII (JSON + base64): the latin1 decoder is then exact UTF-8 and about
+    // twice as fast as the validating TextDecoder, which still handles everything else.
+    text = isAscii(body) ? Buffer.from(body.buffer, body.byteOffset, body.length).toString('latin1') : utf8.decode(body);
   } catch {
     return { ok: false, kind: 'bad_frame', message: 'frame is not valid UTF-8', bytes: body.length };
   }

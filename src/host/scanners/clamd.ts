@@ -227,10 +227,10 @@ export class ClamdScanner implements Scanner {
       if (part === undefined) break;
       // clamd only speaks before the end of the stream to refuse it; stop feeding it.
       if (reader.buffered > 0 || reader.closed) return false;
-      const frame = Buffer.allocUnsafe(4 + part.length);
-      frame.writeUInt32BE(part.length, 0);
-      frame.set(part, 4);
-      if (!(await writeAll(sock, frame))) return false;
+      // Length prefix and payload in one writev, without copying the payload into a new frame.
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt32BE(part.length, 0);
+      if (!(await writeAll(sock, head, part))) return false;
       progress.sent += part.length;
     }
     return writeAll(sock, Buffer.alloc(4));

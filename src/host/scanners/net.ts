@@ -267,9 +267,19 @@ export class TooLong extends Error {
 }
 
 /** Write honouring backpressure; resolves false when the socket went away instead of draining. */
-export async function writeAll(sock: Socket, data: Uint8Array): Promise<boolean> {
+export async function writeAll(sock: Socket, data: Uint8Array, more?: Uint8Array): Promise<boolean> {
   if (sock.destroyed || !sock.writable) return false;
-  if (sock.write(data)) return true;
+  let ok: boolean;
+  if (more) {
+    // Corked: both go out in one writev; `more` is referenced, not copied, so it must not change.
+    sock.cork();
+    sock.write(data);
+    ok = sock.write(more);
+    sock.uncork();
+  } else {
+    ok = sock.write(data);
+  }
+  if (ok) return true;
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       sock.off('drain', onDrain);

@@ -148,3 +148,28 @@ describe('encodeFrame / FrameWriter', () => {
     expect(got[1]).toEqual({ id: 'r2', type: 'ack' });
   });
 });
+
+describe('FrameDecoder buffer reuse and the ASCII fast path', () => {
+  it('decodes big ASCII frames, UTF-8 frames and bad UTF-8 back to back, split at odd offsets, without mixing them up', () => {
+    const big = 'QUJD'.repeat(300_000);
+    const frames = [
+      frameOf({ id: 'a', data: big }),
+      frameOf({ id: 'b', text: 'Grüße, 日本 ✓' }),
+      rawFrame(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d])),
+      frameOf({ id: 'c', data: big.slice(0, 1000) }),
+      frameOf({ id: 'd', data: `${big}QUJD` }),
+      frameOf({ id: 'e', n: 1 }),
+    ];
+    const all = Buffer.concat(frames);
+    const d = new FrameDecoder(LE);
+    const out: DecodedFrame[] = [];
+    for (let o = 0; o < all.length; o += 65_537) out.push(...d.push(all.subarray(o, o + 65_537)));
+    expect(out.map((f) => (f.ok ? (f.value as { id: string }).id : f.kind))).toEqual(['a', 'b', 'bad_frame', 'c', 'd', 'e']);
+    const v = out.map((f) => (f.ok ? (f.value as Record<string, unknown>) : {}));
+    expect(v[0]!['data']).toBe(big);
+    expect(v[1]!['text']).toBe('Grüße, 日本 ✓');
+    expect(v[3]!['data']).toBe(big.slice(0, 1000));
+    expect(v[4]!['data']).toBe(`${big}QUJD`);
+    expect(d.idle).toBe(true);
+  });
+});
