@@ -48,7 +48,9 @@ const THUNDERBIRD_MANIFEST_KEYS = /\b(message_display_scripts|message_display_ac
 export function moduleAt(bundle: string, line: number): string | undefined {
   const lines = bundle.split('\n');
   for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
-    const m = /^\s*\/\/ ((?:node_modules|src)\/\S+)\s*$/.exec(lines[i]!);
+    // esbuild names modules relative to the cwd; through a symlinked node_modules (a git worktree)
+    // the real path shows, e.g. `// ../../work/main/node_modules/x.js`: keep from node_modules/ or src/.
+    const m = /^\s*\/\/ (?:\S*?\/)?((?:node_modules|src)\/\S+)\s*$/.exec(lines[i]!);
     if (m) return m[1];
   }
   return undefined;
@@ -117,6 +119,7 @@ describe('web-ext lint (addons-linter) on dist/ext', () => {
     const read = () => bundle;
     const w = (m: Partial<LintMessage>): LintMessage => ({ code: 'UNSAFE_VAR_ASSIGNMENT', message: 'Unsafe assignment to innerHTML', file: 'display/gate.js', ...m });
     expect(unexpectedWarnings([w({ line: 3 })], read)).toEqual([]);
+    expect(moduleAt('  // ../../work/main/node_modules/dompurify/dist/purify.es.mjs\n  x.innerHTML = y;', 2)).toBe('node_modules/dompurify/dist/purify.es.mjs');
     expect(unexpectedWarnings([w({ line: 5 })], read)).toHaveLength(1);
     expect(unexpectedWarnings([w({ code: 'MANIFEST_PERMISSIONS', message: '/permissions: Invalid permissions "tabs" at 2.', file: 'manifest.json' })], read)).toHaveLength(1);
     expect(unexpectedWarnings([w({ code: 'MANIFEST_PERMISSIONS', message: '/permissions: Invalid permissions "accountsRead" at 2.', file: 'manifest.json' })], read)).toEqual([]);
