@@ -69,10 +69,15 @@ describe('keys page in Thunderbird', () => {
       expect(s.status).toContain('alice.p12');
       expect(s.items).toEqual([]);
 
-      // 3. The right password: imported and listed.
+      // 3. The right password: the dialog shows what the file holds, then the key is imported and listed.
       await page.type('#password', ALICE_PASS);
       const tImport = Date.now();
       await page.click('#import');
+      s = await page.waitIdle((x) => x.preview !== null, 'preview', 30_000);
+      expect(s.preview).toHaveLength(1);
+      expect(s.preview![0]!.text).toContain(expected.certificate!.serialHex);
+      expect(s.items).toEqual([]);
+      await page.click('#commit');
       s = await page.waitIdle((x) => x.keys === '1', 'key listed', 30_000);
       ctx.metrics['importToListedMs'] = Date.now() - tImport;
       expect(s.statusKind).toBe('ok');
@@ -94,6 +99,7 @@ describe('keys page in Thunderbird', () => {
       await page.type('#password', ALICE_PASS);
       await page.click('#import');
       s = await page.waitIdle((x) => /already stored/.test(x.status), 'duplicate report');
+      expect(s.preview?.[0]?.duplicate).toBe(true);
       expect(s.items).toHaveLength(1);
 
       // 5. Gecko's IndexedDB: a non-extractable wrapping key that still works, no PKCS#8 bytes in any record.
@@ -151,8 +157,8 @@ describe('keys page in Thunderbird', () => {
       ctx.metrics['keysAfterRestart'] = s.items.length;
 
       // 7. Delete with the inline confirmation: gone from the list and from the store.
-      await again.click('#key-list > li .delete');
-      await again.click('#key-list > li .confirm-delete');
+      await again.click('#key-list li.key .delete');
+      await again.click('#key-list li.key .confirm-delete');
       s = await again.waitIdle((x) => x.keys === '0', 'key deleted');
       expect(s.status).toMatch(/deleted/);
     });

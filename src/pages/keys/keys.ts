@@ -307,6 +307,8 @@ function keyCard(
   if (s.certFingerprint) row(t('keys_field_fingerprint'), s.certFingerprint, true);
   row(t('keys_field_id'), opts.id, true);
   const details = el('details', { className: 'key-details' }, el('summary', { text: t('keys_details') }), dl);
+  // The import dialog shows everything before saving; the list keeps details folded.
+  details.open = !opts.stored;
   body.append(details);
   li.append(body);
   return li;

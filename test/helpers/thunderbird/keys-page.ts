@@ -15,6 +15,11 @@ export interface PageState {
   problemsShown: boolean;
   items: { id: string; text: string; badge: string | null }[];
   title: string;
+  /** Keys shown in the import dialog's preview (absent when none is open). */
+  preview: { id: string; text: string; duplicate: boolean; checked: boolean }[] | null;
+  previewProtection: string;
+  protection: string | null;
+  locked: string | null;
 }
 
 /**
@@ -125,7 +130,14 @@ export class KeysPage {
            statusKind: st.getAttribute("data-kind"),
            passwordShown: !d.getElementById("password-row").hidden,
            problemsShown: !d.getElementById("problems").hidden,
-           items: Array.from(d.querySelectorAll("#key-list > li")).map(li => {
+           preview: b.hasAttribute("data-preview") ? Array.from(d.querySelectorAll("#preview-list > li")).map(li => {
+             const pick = li.querySelector("input.pick");
+             return { id: li.getAttribute("data-key-id"), text: li.textContent, duplicate: li.classList.contains("duplicate"), checked: !!(pick && pick.checked) };
+           }) : null,
+           previewProtection: d.getElementById("preview-protection").hidden ? "" : d.getElementById("preview-protection").textContent,
+           protection: b.getAttribute("data-protection"),
+           locked: b.getAttribute("data-locked"),
+           items: Array.from(d.querySelectorAll("#key-list li.key")).map(li => {
              const badge = li.querySelector(".badge");
              return { id: li.getAttribute("data-key-id"), text: li.textContent, badge: badge ? badge.getAttribute("data-status") : null };
            }),
@@ -154,12 +166,15 @@ export async function importKeyThroughPage(tb: Thunderbird, file: string, passwo
   const n = Number(before.keys);
   await page.chooseFile(file);
   await page.click('#import');
-  let s = await page.waitIdle((x) => x.keys === String(n + 1) || (x.statusKind === 'error' && x.passwordShown), 'import or password request', 30_000);
-  if (s.keys !== String(n + 1)) {
+  let s = await page.waitIdle((x) => x.preview !== null || (x.statusKind === 'error' && x.passwordShown), 'preview or password request', 30_000);
+  if (s.preview === null) {
     await page.type('#password', password ?? '');
     await page.click('#import');
-    s = await page.waitIdle((x) => x.keys === String(n + 1), 'key listed', 30_000);
+    s = await page.waitIdle((x) => x.preview !== null, 'preview of the file', 30_000);
   }
+  // The dialog shows what the file holds; import what it selected (every key not stored yet).
+  await page.click('#commit');
+  s = await page.waitIdle((x) => x.keys === String(n + 1), 'key listed', 30_000);
   await tb.chrome(
     `const win = Services.wm.getMostRecentWindow("mail:3pane");
      const tabmail = win.document.getElementById("tabmail");
