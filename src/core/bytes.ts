@@ -82,6 +82,17 @@ export function hexDecode(hex: string): Uint8Array {
   return out;
 }
 
+/** Offset of an ASCII needle in bytes at or after `from` (native indexOf on its first byte), or -1. */
+export function indexOfAscii(bytes: Uint8Array, needle: string, from = 0, end = bytes.length): number {
+  const first = needle.charCodeAt(0);
+  for (let i = bytes.indexOf(first, from); i !== -1 && i + needle.length <= end; i = bytes.indexOf(first, i + 1)) {
+    let k = 1;
+    while (k < needle.length && bytes[i + k] === needle.charCodeAt(k)) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
+}
+
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

@@ -49,10 +49,14 @@ export function fail(kind: ErrorKind, message: string, cause?: unknown): never {
   throw new UnsealError(kind, message, cause === undefined ? undefined : { cause });
 }
 
-/** CLI exit codes; 10 and 11 are the scan verdicts `infected` and `unscanned`. */
+/**
+ * CLI exit codes; 10 and 11 are the scan verdicts `infected` and `unscanned`. `io` (a file that
+ * cannot be read or written: missing, a directory, no such output directory) is a usage problem
+ * the user can fix, so it shares 2 with `usage`.
+ */
 export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   internal: 1,
-  io: 1,
+  io: 2,
   usage: 2,
   no_matching_recipient: 3,
   malformed_cms: 4,

@@ -148,6 +148,15 @@ export async function decryptEnvelope(
 
   if (env.kind === 'encrypted') {
     if (!material.contentKey) throw new UnsealError('no_matching_recipient', 'this is EncryptedData (no recipients): it needs the content-encryption key (--content-key)');
+    // A key of the wrong length is a mistake the user can fix, not a decryption failure (RC2 keys
+    // may have any length, so they are left to the cipher).
+    const lengths = cipher.mode === 'cbc' && cipher.rc2EffectiveBits !== undefined ? undefined : cipher.keyLengths;
+    if (lengths && !lengths.includes(material.contentKey.length)) {
+      throw new UnsealError(
+        'usage',
+        `the content-encryption key (--content-key) has ${material.contentKey.length} bytes; this message's ${cipher.name} needs ${lengths.map((n) => `${n} bytes (${n * 2} hex digits)`).join(' or ')}`,
+      );
+    }
     const content = await decryptContent(crypto, cipher, material.contentKey, ciphertext);
     return { ...base, content };
   }
@@ -156,10 +165,16 @@ export async function decryptEnvelope(
   if (attempts.length === 0) {
     const list = reports.map((r) => `${r.type} ${r.id}`).join('; ');
     const have = material.keys.length;
-    throw new UnsealError(
-      'no_matching_recipient',
-      `none of the ${have} loaded key${have === 1 ? '' : 's'} is a recipient of this message; it is encrypted for: ${list || '(no recipients)'}`,
-    );
+    let msg = `none of the ${have} loaded key${have === 1 ? '' : 's'} is a recipient of this message; it is encrypted for: ${list || '(no recipients)'}`;
+    const keks = material.keks ?? [];
+    if (keks.length > 0) {
+      const wanted = env.recipients.flatMap((r) => (r.type === 'kekri' ? [hexEncode(r.kekId)] : []));
+      msg +=
+        wanted.length > 0
+          ? `; the KEK id${keks.length === 1 ? '' : 's'} given (${keks.map((k) => hexEncode(k.kekId)).join(', ')}) ${keks.length === 1 ? 'is' : 'are'} not the one it wants: KEK id ${wanted.join(' or ')}`
+          : `; it has no KEK recipient, so a KEK cannot open it`;
+    }
+    throw new UnsealError('no_matching_recipient', msg);
   }
   let last: unknown;
   for (const a of attempts) {

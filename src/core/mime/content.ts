@@ -1,5 +1,11 @@
-import { sha256Hex } from '../bytes.js';
-import { decodeBody, decodeHeaderWords, decodeText, header, type MimeEntity } from './entity.js';
+import { base64Decode, sha256Hex } from '../bytes.js';
+import { cmsContentType, type CmsKind } from '../cms/content-type.js';
+import { encapsulatedContent } from '../cms/encapsulated.js';
+import { UnsealError } from '../errors.js';
+import { asciiText } from './charset.js';
+import { decodeBody, decodeHeaderWords, decodeText, header, parseMime, type MimeEntity } from './entity.js';
+import { cmsBytes } from './smime-detect.js';
+import { decodeQuotedPrintable } from './transfer-encoding.js';
 import { htmlToText } from './html-text.js';
 
 export { htmlToText };
@@ -34,7 +40,21 @@ export interface LeafPart {
   contentType: string;
   filename?: string;
   data: () => Uint8Array;
+  /**
+   * Set on an entry that stands for content nobody scanned, so the message must not be called
+   * clean: `encrypted` — encryption inside the decrypted content (a forwarded S/MIME or PGP/MIME
+   * message; Unseal does not decrypt it); `unreadable` — an S/MIME object whose content could not
+   * be read (corrupt, compressed, nested deeper than MAX_OPAQUE_NESTING) or the MAX_LEAF_PARTS
+   * bound was reached. Such an entry is extra (the part itself is listed too, with its bytes);
+   * its `data()` throws, so a caller that ignores the flag still cannot scan it as clean.
+   */
+  opaque?: 'encrypted' | 'unreadable';
 }
+
+/** Opaque signatures inside opaque signatures (each unwrapped for scanning) beyond this are not read. */
+export const MAX_OPAQUE_NESTING = 8;
+/** leafParts lists at most this many entries; past it, one `opaque: 'unreadable'` entry ends the list. */
+export const MAX_LEAF_PARTS = 10_000;
 
 /** A body item: text the user reads, and the HTML it came from (or its HTML alternative). */
 interface BodyItem {
@@ -232,14 +252,156 @@ export async function extractContent(crypto: SubtleCrypto, e: MimeEntity): Promi
  * neither (a multipart/signed signature, unchosen alternatives, a multipart whose boundary never
  * occurs) as "parts/<part path>". An attached message is yielded whole and then its own parts,
  * prefixed "attachments/3 fwd.eml › ".
+ *
+ * A leaf holding an opaque S/MIME signature (application/pkcs7-mime signed-data, or anything whose
+ * bytes are a SignedData: a .p7m attachment, octet-stream; base64, QP or binary) is unwrapped
+ * without a key and without verification: its encapsulated content follows as
+ * "… › signed content", then that content's own leaves ("… › signed content › attachments/1 x").
+ * Encrypted content (EnvelopedData, AuthEnvelopedData, EncryptedData, multipart/encrypted) and
+ * what cannot be read get an extra entry with `opaque` set (see LeafPart).
  */
 export function leafParts(e: MimeEntity): LeafPart[] {
-  const out: LeafPart[] = [];
-  collectLeaves(e, '', out);
-  return out;
+  const ctx: LeafCtx = { out: [], nesting: 0, full: false };
+  collectLeaves(e, '', ctx);
+  return ctx.out;
 }
 
-function collectLeaves(root: MimeEntity, prefix: string, out: LeafPart[]): void {
+interface LeafCtx {
+  out: LeafPart[];
+  /** Opaque signatures currently being unwrapped. */
+  nesting: number;
+  full: boolean;
+}
+
+function push(ctx: LeafCtx, leaf: LeafPart): boolean {
+  if (ctx.full) return false;
+  if (ctx.out.length >= MAX_LEAF_PARTS) {
+    ctx.full = true;
+    ctx.out.push(opaqueEntry(`more than ${MAX_LEAF_PARTS} parts`, 'unreadable', new UnsealError('too_large', `the message has more than ${MAX_LEAF_PARTS} parts; the rest was not listed for scanning`)));
+    return false;
+  }
+  ctx.out.push(leaf);
+  return true;
+}
+
+function opaqueEntry(path: string, opaque: 'encrypted' | 'unreadable', why: UnsealError): LeafPart {
+  return {
+    path,
+    contentType: 'application/octet-stream',
+    opaque,
+    data: () => {
+      throw why;
+    },
+  };
+}
+
+function encryptedEntry(path: string): LeafPart {
+  return opaqueEntry(
+    `${path} › encrypted content`,
+    'encrypted',
+    new UnsealError('unsupported_algorithm', 'encrypted content inside the decrypted message is not decrypted, so it cannot be scanned'),
+  );
+}
+
+function unreadableEntry(path: string, message: string): LeafPart {
+  return opaqueEntry(`${path} › unreadable content`, 'unreadable', new UnsealError('malformed_cms', `${message}, so its content cannot be scanned`));
+}
+
+const PKCS7_MIME = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
+
+/** The first decoded bytes of a body, enough to see a ContentInfo header, without decoding it all. */
+function bodyPrefix(e: MimeEntity): Uint8Array {
+  switch (e.transferEncoding) {
+    case 'base64': {
+      const t = asciiText(e.body.subarray(0, 512)).replace(/[^A-Za-z0-9+/\-_]+/g, '');
+      try {
+        return base64Decode(t.slice(0, t.length - (t.length % 4)));
+      } catch {
+        return new Uint8Array(0);
+      }
+    }
+    case 'quoted-printable':
+      return decodeQuotedPrintable(e.body.subarray(0, 256));
+    case '7bit':
+    case '8bit':
+    case 'binary':
+      return e.body.subarray(0, 64);
+    default:
+      return decodeBody(e).subarray(0, 64);
+  }
+}
+
+/**
+ * The leaf's CMS object, if it is one: sniffed from its bytes whatever the label; a part labelled
+ * pkcs7-mime or named *.p7m that holds no readable CMS is `unreadable` rather than passed over.
+ */
+function leafCms(e: MimeEntity): { der: Uint8Array; kind: CmsKind } | { unreadable: string } | null {
+  const labelled = PKCS7_MIME.has(e.contentType.mime) || /\.p7m$/i.test(e.filename ?? '');
+  const prefix = bodyPrefix(e);
+  if (!labelled && !(prefix[0] === 0x30 && cmsContentType(prefix) !== null)) return null;
+  const der = cmsBytes(e);
+  const kind = cmsContentType(der);
+  if (kind) return { der, kind };
+  return labelled ? { unreadable: `${e.contentType.mime} part is not a readable CMS object` } : null;
+}
+
+function expandCms(der: Uint8Array, kind: CmsKind, path: string, ctx: LeafCtx): void {
+  switch (kind) {
+    case 'enveloped':
+    case 'authEnveloped':
+    case 'encrypted':
+      push(ctx, encryptedEntry(path));
+      return;
+    case 'signed':
+    case 'data': {
+      let content: Uint8Array | undefined;
+      try {
+        content = encapsulatedContent(der);
+      } catch (e) {
+        push(ctx, unreadableEntry(path, `the S/MIME object is corrupt (${e instanceof Error ? e.message : String(e)})`));
+        return;
+      }
+      if (!content) return; // a detached signature or certificates only: nothing is wrapped
+      const contentPath = `${path} › signed content`;
+      if (ctx.nesting >= MAX_OPAQUE_NESTING) {
+        push(ctx, unreadableEntry(path, `S/MIME signatures are nested more than ${MAX_OPAQUE_NESTING} deep`));
+        return;
+      }
+      const bytes = content;
+      if (!push(ctx, { path: contentPath, contentType: 'application/octet-stream', data: () => bytes })) return;
+      ctx.nesting++;
+      try {
+        expandContent(bytes, contentPath, ctx);
+      } finally {
+        ctx.nesting--;
+      }
+      return;
+    }
+    default:
+      push(ctx, unreadableEntry(path, `${kind} S/MIME content is not supported`));
+  }
+}
+
+/** Signed content is usually MIME (its leaves are listed), may be CMS again, or plain data. */
+function expandContent(content: Uint8Array, path: string, ctx: LeafCtx): void {
+  if (content[0] === 0x30) {
+    const kind = cmsContentType(content);
+    if (kind) return expandCms(content, kind, path, ctx);
+  }
+  let root: MimeEntity;
+  try {
+    root = parseMime(content);
+  } catch (e) {
+    // Binary without headers is data, already listed whole; MIME past the parser's limits is not.
+    if (content.subarray(0, 1024).indexOf(0) !== -1) return;
+    push(ctx, unreadableEntry(path, `the signed content is not readable MIME (${e instanceof Error ? e.message : String(e)})`));
+    return;
+  }
+  if (root.headers.length === 0) return; // plain text: listed whole already
+  collectLeaves(root, `${path} › `, ctx);
+}
+
+function collectLeaves(root: MimeEntity, prefix: string, ctx: LeafCtx): void {
   const lay: Layout = { body: [], attachments: [] };
   layout(root, '', lay);
   const names = new Map<MimeEntity, string>();
@@ -251,18 +413,25 @@ function collectLeaves(root: MimeEntity, prefix: string, out: LeafPart[]): void 
   lay.attachments.forEach((a, i) => names.set(a.entity, attachmentPath(i + 1, a.entity)));
 
   const visit = (e: MimeEntity, partPath: string): void => {
+    if (ctx.full) return;
     const named = names.get(e);
+    const path = prefix + (named ?? `parts/${partPath === '' ? '0' : partPath}`);
+    if (e.contentType.mime === 'multipart/encrypted') push(ctx, encryptedEntry(path));
     if (e.children.length > 0 && named === undefined) {
       e.children.forEach((c, i) => visit(c, childPath(partPath, i)));
       return;
     }
-    const path = prefix + (named ?? `parts/${partPath === '' ? '0' : partPath}`);
     const leaf: LeafPart = { path, contentType: e.contentType.mime, data: () => decodeBody(e) };
     if (e.filename !== undefined) leaf.filename = e.filename;
-    out.push(leaf);
-    if (e.message) collectLeaves(e.message, `${path} › `, out);
+    if (!push(ctx, leaf)) return;
+    if (e.message) collectLeaves(e.message, `${path} › `, ctx);
     // An attached multipart (related resources) is listed whole; its leaves are scanned as well.
     else if (e.children.length > 0) e.children.forEach((c, i) => visit(c, childPath(partPath, i)));
+    else {
+      const cms = leafCms(e);
+      if (cms && 'unreadable' in cms) push(ctx, unreadableEntry(path, cms.unreadable));
+      else if (cms) expandCms(cms.der, cms.kind, path, ctx);
+    }
   };
   visit(root, '');
 }

@@ -1,6 +1,7 @@
 import { fail } from '../errors.js';
 import { decodeCharset, normalizeCharset } from './charset.js';
 import { readHeaders } from './headers.js';
+import { breakLength, LineBreaks } from './lines.js';
 import { splitMultipart } from './multipart.js';
 import { parseParams } from './params.js';
 import { decodeHeaderWords } from './rfc2047.js';
@@ -55,23 +56,25 @@ function startsWithAscii(bytes: Uint8Array, at: number, s: string): boolean {
 
 /**
  * Parses a message (or decrypted CMS content) into a tree whose `raw`/`body` are views of
- * `bytes`. Tolerates CRLF or bare LF, an mbox `From ` line, missing close delimiters and
+ * `bytes`. Tolerates CRLF, bare LF or bare CR line ends, a UTF-8 BOM, an mbox `From ` line, missing close delimiters and
  * header-less content. Throws `malformed_mime` only for input that is not a message at all
  * (empty, or binary without headers) and for nesting/size limits that real mail never reaches.
  */
 export function parseMime(bytes: Uint8Array): MimeEntity {
-  let start = 0;
-  if (startsWithAscii(bytes, 0, 'From ')) {
-    const nl = bytes.indexOf(0x0a);
-    start = nl === -1 ? bytes.length : nl + 1;
+  // A UTF-8 byte order mark (Windows editors save .eml files with one) is not part of the message.
+  const first = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let start = first;
+  if (startsWithAscii(bytes, start, 'From ')) {
+    const nl = new LineBreaks(bytes, bytes.length).at(start);
+    start = nl === -1 ? bytes.length : nl + breakLength(bytes, nl, bytes.length);
   }
   if (start >= bytes.length) fail('malformed_mime', 'empty input: not a MIME message');
   let root = parseEntity(bytes, start, bytes.length, 0, { entities: 0 }, false);
   // An mbox separator is followed by headers; header-less text that merely starts with "From "
   // ("From now on…", torture 25's class of input) keeps its first line.
-  if (start > 0 && root.headers.length === 0) {
-    start = 0;
-    root = parseEntity(bytes, 0, bytes.length, 0, { entities: 0 }, false);
+  if (start > first && root.headers.length === 0) {
+    start = first;
+    root = parseEntity(bytes, start, bytes.length, 0, { entities: 0 }, false);
   }
   // Text never holds NUL; a header-less blob that does is DER, an archive or similar, not mail.
   if (root.headers.length === 0 && bytes.subarray(start, start + 1024).indexOf(0) !== -1) {

@@ -1,6 +1,7 @@
 import { fail } from '../errors.js';
 import { decodeWindows1252 } from './charset.js';
 import type { Header } from './entity.js';
+import { breakLength, LineBreaks } from './lines.js';
 
 /**
  * Reads the header block of an entity straight from the bytes, one line at a time (native
@@ -26,7 +27,7 @@ const KNOWN = new Set([
 ]);
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
-const LINE_BREAK = /\r?\n/g;
+const LINE_BREAK = /\r\n|\r|\n/g;
 
 function fieldNameEnd(bytes: Uint8Array, pos: number, lineEnd: number): number {
   let i = pos;
@@ -59,12 +60,12 @@ export function readHeaders(bytes: Uint8Array, start: number, end: number): { he
   let pos = start;
   let terminated = false;
   let bodyStart = end;
+  const breaks = new LineBreaks(bytes, end);
   while (pos < end) {
-    let nl = bytes.indexOf(0x0a, pos);
-    if (nl === -1 || nl >= end) nl = end;
-    let contentEnd = nl;
-    if (contentEnd > pos && bytes[contentEnd - 1] === 0x0d) contentEnd--;
-    const next = nl < end ? nl + 1 : end;
+    // A line ends at CRLF, LF or a bare CR.
+    const br = breaks.at(pos);
+    const contentEnd = br === -1 ? end : br;
+    const next = br === -1 ? end : br + breakLength(bytes, br, end);
     if (contentEnd === pos) {
       terminated = true;
       bodyStart = next;

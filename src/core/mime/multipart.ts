@@ -1,8 +1,10 @@
+import { atLineStart, LineBreaks } from './lines.js';
+
 /**
  * Finds the body parts of a multipart body (RFC 2046 5.1.1) as [start, end) byte ranges into the
  * input, so parts stay views and the raw bytes of a multipart/signed first part are exact.
  *
- * A delimiter is `--boundary` at the start of a line, followed only by optional transport padding
+ * Lines end at CRLF, LF or a bare CR. A delimiter is `--boundary` at the start of a line, followed only by optional transport padding
  * (spaces/tabs) and the line end; `--boundary--` closes. A line that merely starts with the
  * delimiter (an inner boundary that extends the outer one) is content. The line break before a
  * delimiter belongs to the delimiter, not to the part. Preamble and epilogue are dropped; a
@@ -22,18 +24,19 @@ export function splitMultipart(bytes: Uint8Array, start: number, end: number, bo
   let partStart = -1;
   let pos = start;
   let closed = false;
+  const breaks = new LineBreaks(bytes, end);
   while (pos < end) {
     const p = bytes.indexOf(0x2d, pos);
     if (p === -1 || p + L > end) break;
-    const atLineStart = p === start || bytes[p - 1] === 0x0a;
-    const hit = atLineStart ? matchDelimiter(bytes, p, end, delim) : null;
+    const hit = atLineStart(bytes, p, start) ? matchDelimiter(bytes, p, end, delim) : null;
     if (!hit) {
-      const nl = bytes.indexOf(0x0a, p);
-      if (nl === -1 || nl >= end) break;
+      const nl = breaks.at(p);
+      if (nl === -1) break;
       pos = nl + 1;
       continue;
     }
     if (partStart >= 0) {
+      // The line break (CRLF, LF or CR) before the delimiter belongs to the delimiter.
       let partEnd = p;
       if (partEnd > partStart && bytes[partEnd - 1] === 0x0a) partEnd--;
       if (partEnd > partStart && bytes[partEnd - 1] === 0x0d) partEnd--;
@@ -61,9 +64,6 @@ function matchDelimiter(bytes: Uint8Array, p: number, end: number, delim: Uint8A
   while (q < end && (bytes[q] === 0x20 || bytes[q] === 0x09)) q++;
   if (q >= end) return { close, next: end };
   if (bytes[q] === 0x0a) return { close, next: q + 1 };
-  if (bytes[q] === 0x0d) {
-    if (q + 1 >= end) return { close, next: end };
-    if (bytes[q + 1] === 0x0a) return { close, next: q + 2 };
-  }
+  if (bytes[q] === 0x0d) return { close, next: q + 1 < end && bytes[q + 1] === 0x0a ? q + 2 : q + 1 };
   return null;
 }

@@ -5,7 +5,8 @@ import { decodeCharset } from './charset.js';
  * `value; key=value; key="quoted"` header syntax (Content-Type, Content-Disposition) with RFC 2231
  * continuations and charsets. A hand-written scanner instead of a regex: one pass, no
  * backtracking, and tolerant of what mailers really send (unquoted values with spaces, stray
- * semicolons, unterminated quotes).
+ * semicolons, unterminated quotes) and RFC 2045 comments: in the value, between parameters, and
+ * after a value (`charset=us-ascii (Plain text)`).
  */
 
 export interface ParsedParams {
@@ -24,21 +25,70 @@ function isWsp(c: string | undefined): boolean {
   return c === ' ' || c === '\t' || c === '\r' || c === '\n';
 }
 
+/**
+ * End of an RFC 822 comment starting at `i` (a '('): comments nest and may hold quoted-pairs.
+ * An unterminated comment runs to the end.
+ */
+function commentEnd(s: string, i: number): number {
+  let depth = 0;
+  const n = s.length;
+  for (; i < n; i++) {
+    const c = s[i];
+    if (c === '\\') i++;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i + 1;
+  }
+  return n;
+}
+
+/** Skips whitespace and comments. */
+function skipCfws(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    if (isWsp(s[i])) i++;
+    else if (s[i] === '(') i = commentEnd(s, i);
+    else break;
+  }
+  return i;
+}
+
+/** A trailing ` (comment)` of an unquoted value; values such as `report (1).pdf` keep theirs. */
+const TRAILING_COMMENT = /[ \t]+\([^()]*\)$/;
+
 export function parseParams(header: string): ParsedParams {
-  const semi = header.indexOf(';');
-  const value = (semi === -1 ? header : header.slice(0, semi)).trim();
-  const raw: RawParam[] = [];
-  let i = semi === -1 ? header.length : semi + 1;
+  // The value (`multipart/mixed`, `attachment`, `base64`) ends at the first ';' outside a comment
+  // or quoted string; RFC 2045 comments in it are dropped: `multipart/mixed (c); boundary=x`.
   const n = header.length;
+  let value = '';
+  let i = 0;
+  let runStart = 0;
+  while (i < n && header[i] !== ';') {
+    if (header[i] === '(') {
+      value += `${header.slice(runStart, i)} `;
+      i = commentEnd(header, i);
+      runStart = i;
+    } else if (header[i] === '"') {
+      i++;
+      while (i < n && header[i] !== '"') i += header[i] === '\\' ? 2 : 1;
+      if (i < n) i++;
+    } else i++;
+  }
+  value = (value + header.slice(runStart, Math.min(i, n))).trim();
+  const raw: RawParam[] = [];
+  if (i < n) i++; // ';'
   while (i < n && raw.length < MAX_PARAMS) {
-    while (i < n && (isWsp(header[i]) || header[i] === ';')) i++;
+    while (i < n && (isWsp(header[i]) || header[i] === ';' || header[i] === '(')) i = header[i] === '(' ? commentEnd(header, i) : i + 1;
     if (i >= n) break;
     const keyStart = i;
     while (i < n && header[i] !== '=' && header[i] !== ';') i++;
-    const key = header.slice(keyStart, i).trim().toLowerCase();
+    const key = header
+      .slice(keyStart, i)
+      .replace(/\([^()]*\)/g, '')
+      .trim()
+      .toLowerCase();
     if (i >= n || header[i] === ';') continue; // attribute without value: ignored
     i++; // '='
-    while (i < n && isWsp(header[i])) i++;
+    i = skipCfws(header, i);
     let val: string;
     if (header[i] === '"') {
       i++;
@@ -59,7 +109,7 @@ export function parseParams(header: string): ParsedParams {
     } else {
       const start = i;
       while (i < n && header[i] !== ';') i++;
-      val = header.slice(start, i).trim();
+      val = header.slice(start, i).trim().replace(TRAILING_COMMENT, '');
     }
     if (key) raw.push({ key, value: val });
   }

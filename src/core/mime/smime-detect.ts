@@ -1,7 +1,7 @@
 import { cmsContentType, type CmsKind } from '../cms/content-type.js';
 import { decodeBody, type MimeEntity } from './entity.js';
 import { asciiText } from './charset.js';
-import { decodeBase64Body } from './transfer-encoding.js';
+import { decodeBase64Body, findArmour } from './transfer-encoding.js';
 
 export type SmimeKind = 'enveloped' | 'authEnveloped' | 'signed-data' | 'compressed' | 'certs-only' | 'multipart-signed';
 
@@ -58,38 +58,21 @@ const B64_TEXT = /^[\sA-Za-z0-9+/=]+$/;
 /**
  * Decoded CMS bytes of a part. Some tools attach the .p7m PEM-armoured or base64 text inside a
  * binary/8bit part (so it is base64 twice); when the bytes do not start like DER but look like
- * that text, the inner layer is decoded too.
+ * that text, the inner layer is decoded too. Decoding itself never fails on content (junk is
+ * dropped), so a throw here is a resource failure and propagates: a part that could not be read
+ * must not be reported as "no S/MIME".
  */
-function cmsBytes(e: MimeEntity): Uint8Array | undefined {
-  let der: Uint8Array;
-  try {
-    der = decodeBody(e);
-  } catch {
-    return undefined;
-  }
+export function cmsBytes(e: MimeEntity): Uint8Array {
+  const der = decodeBody(e);
   if (der.length > 0 && der[0] !== 0x30) {
     const head = asciiText(der.subarray(0, 256));
     if (head.includes('-----BEGIN') || B64_TEXT.test(head)) {
-      try {
-        const text = asciiText(der);
-        const inner = decodeBase64Body(new TextEncoder().encode(pemBody(text)));
-        if (inner[0] === 0x30) return inner;
-      } catch {
-        // keep the first decoding; the caller falls back to the label
-      }
+      const armour = findArmour(der, { searchEnd: 4096 });
+      const inner = decodeBase64Body(armour ? armour.body : der);
+      if (inner[0] === 0x30) return inner;
     }
   }
   return der;
-}
-
-/** Text between PEM armour lines (indexOf, not a lazy regex, to stay linear), or all of it. */
-function pemBody(text: string): string {
-  const begin = text.indexOf('-----BEGIN');
-  if (begin === -1) return text;
-  const bodyStart = text.indexOf('\n', begin);
-  const end = text.indexOf('-----END', begin);
-  if (bodyStart === -1 || end === -1 || end < bodyStart) return text;
-  return text.slice(bodyStart + 1, end);
 }
 
 function isMultipartSigned(e: MimeEntity): boolean {
@@ -125,8 +108,8 @@ function* walk(e: MimeEntity, path: string): Generator<SmimePart> {
   const labelled = kindFromLabel(e);
   if (!labelled) return;
   const der = cmsBytes(e);
-  const kind = (der && fromCms(cmsContentType(der), labelled)) || labelled;
-  yield der ? { entity: e, kind, path, der } : { entity: e, kind, path };
+  const kind = fromCms(cmsContentType(der), labelled) || labelled;
+  yield { entity: e, kind, path, der };
 }
 
 /**

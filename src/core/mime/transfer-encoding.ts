@@ -1,4 +1,4 @@
-import { base64Decode, concatBytes } from '../bytes.js';
+import { base64Decode, concatBytes, indexOfAscii } from '../bytes.js';
 import { asciiText } from './charset.js';
 
 /**
@@ -18,11 +18,22 @@ const NOT_B64 = /[^A-Za-z0-9+/\-_=]+/g;
 const PAD_RUN = /=+/;
 
 /**
+ * Bodies above this many bytes are decoded in slices of BASE64_SLICE_BYTES: a JS string cannot
+ * exceed 2^29 - 24 characters (V8; Gecko's limit is similar), so a 450 MB base64 body cannot be
+ * one string, and one string of a few hundred MB would also double the memory held.
+ */
+export const BASE64_WHOLE_MAX_BYTES = 128 * 1024 * 1024;
+export const BASE64_SLICE_BYTES = 16 * 1024 * 1024;
+
+/**
  * Mail base64 as found in the wild: the strict bulk decoder first; if the body carries junk
  * (mailing-list footers, stray punctuation, several padded chunks glued together) it is decoded
  * leniently by dropping non-alphabet characters and decoding each padded chunk on its own.
+ * Very large bodies are decoded slice by slice with the same lenient rules (which give the strict
+ * result for clean base64), so no single string holds the whole body.
  */
-export function decodeBase64Body(body: Uint8Array): Uint8Array {
+export function decodeBase64Body(body: Uint8Array, opts: { wholeMax?: number; slice?: number } = {}): Uint8Array {
+  if (body.length > (opts.wholeMax ?? BASE64_WHOLE_MAX_BYTES)) return decodeBase64Sliced(body, opts.slice ?? BASE64_SLICE_BYTES);
   const text = utf8.decode(body);
   try {
     return base64Decode(text);
@@ -34,6 +45,41 @@ export function decodeBase64Body(body: Uint8Array): Uint8Array {
     }
     return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
   }
+}
+
+/**
+ * The lenient decoder over slices of the body. Only alphabet characters count (whitespace and junk
+ * may sit anywhere, also across slice edges); a quantum cut by a slice edge is carried into the
+ * next slice; a padding run ends a chunk, which is decoded on its own as in the whole-body path.
+ */
+function decodeBase64Sliced(body: Uint8Array, slice: number): Uint8Array {
+  const out = new Uint8Array(Math.floor((body.length * 3) / 4) + 3);
+  let o = 0;
+  let carry = '';
+  const emit = (piece: string): void => {
+    if (piece.length % 4 === 1) piece = piece.slice(0, -1);
+    if (!piece) return;
+    const d = base64Decode(piece);
+    out.set(d, o);
+    o += d.length;
+  };
+  const step = Math.max(4, slice);
+  for (let at = 0; at < body.length; at += step) {
+    const last = at + step >= body.length;
+    const pieces = (carry + utf8.decode(body.subarray(at, Math.min(body.length, at + step)))).replace(NOT_B64, '').split(PAD_RUN);
+    // Every piece but the last ended at padding: a complete chunk.
+    for (let k = 0; k < pieces.length - 1; k++) emit(pieces[k]!);
+    const tail = pieces[pieces.length - 1]!;
+    if (last) {
+      emit(tail);
+      carry = '';
+    } else {
+      const whole = tail.length - (tail.length % 4);
+      if (whole > 0) emit(tail.slice(0, whole));
+      carry = tail.slice(whole);
+    }
+  }
+  return out.subarray(0, o);
 }
 
 function hexVal(c: number | undefined): number {
@@ -85,7 +131,7 @@ export function decodeQuotedPrintable(body: Uint8Array): Uint8Array {
  * Rare in S/MIME era mail, so a simple per-line loop is fine.
  */
 export function decodeUuencode(body: Uint8Array): Uint8Array {
-  const lines = asciiText(body).split(/\r?\n/);
+  const lines = asciiText(body).split(/\r\n|\r|\n/);
   let k = lines.findIndex((l) => l.startsWith('begin '));
   k = k === -1 ? 0 : k + 1;
   const out = new Uint8Array(Math.ceil((body.length * 3) / 4));
@@ -105,4 +151,40 @@ export function decodeUuencode(body: Uint8Array): Uint8Array {
     }
   }
   return out.subarray(0, o);
+}
+
+export interface ArmouredBody {
+  /** The label between `-----BEGIN ` and `-----`. */
+  readonly label: string;
+  /** Offset of `-----BEGIN`. */
+  readonly begin: number;
+  /** The base64 text (RFC 1421 header lines skipped): a view. */
+  readonly body: Uint8Array;
+}
+
+const MAX_LABEL = 64;
+
+/**
+ * The first PEM armour block that starts in bytes[from, searchEnd) and has one of `labels` (any
+ * label when omitted), found on the bytes so a 600 MB PEM never becomes one string. Lines may end
+ * in CRLF, LF or CR. Null when there is none or its END line is missing.
+ */
+export function findArmour(bytes: Uint8Array, opts: { labels?: readonly string[]; from?: number; searchEnd?: number } = {}): ArmouredBody | null {
+  const searchEnd = Math.min(bytes.length, opts.searchEnd ?? bytes.length);
+  for (let b = indexOfAscii(bytes, '-----BEGIN ', opts.from ?? 0, searchEnd + 11); b !== -1; b = indexOfAscii(bytes, '-----BEGIN ', b + 1, searchEnd + 11)) {
+    const labelStart = b + 11;
+    const labelEnd = indexOfAscii(bytes, '-----', labelStart, Math.min(bytes.length, labelStart + MAX_LABEL + 5));
+    if (labelEnd === -1) continue;
+    const label = asciiText(bytes.subarray(labelStart, labelEnd));
+    if (opts.labels && !opts.labels.includes(label)) continue;
+    const end = indexOfAscii(bytes, `-----END ${label}-----`, labelEnd + 5);
+    if (end === -1) continue;
+    let bodyStart = labelEnd + 5;
+    // RFC 1421 header lines ("Proc-Type: ...") up to a blank line are not base64.
+    const head = asciiText(bytes.subarray(bodyStart, Math.min(end, bodyStart + 4096)));
+    const m = /^[ \t]*(?:\r\n|\r|\n)((?:[A-Za-z][A-Za-z0-9-]*:[^\r\n]*(?:\r\n|\r|\n)(?:[ \t][^\r\n]*(?:\r\n|\r|\n))*)+)(?:[ \t]*(?:\r\n|\r|\n))?/.exec(head);
+    if (m) bodyStart += m[0].length;
+    return { label, begin: b, body: bytes.subarray(bodyStart, end) };
+  }
+  return null;
 }

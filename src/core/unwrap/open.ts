@@ -15,6 +15,8 @@ export interface OpenedMessage {
   readonly plaintext?: Uint8Array;
   /** The innermost content as bytes — the MIME entity the user would see, attachments included: what a scanner must see as a whole. */
   readonly innermost: Uint8Array;
+  /** True when `innermost` was parsed as a MIME entity (scan it as a message, part by part). */
+  readonly innermostIsMime: boolean;
   readonly unprotectedSiblings: number;
 }
 
@@ -57,6 +59,7 @@ export async function openMessage(crypto: SubtleCrypto, input: Uint8Array, mater
     message,
     ...(plaintext ? { plaintext } : {}),
     innermost: u.entity?.raw ?? u.rawContent ?? new Uint8Array(0),
+    innermostIsMime: u.entity !== undefined,
     unprotectedSiblings: u.unprotectedSiblings,
   };
 }
