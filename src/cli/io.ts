@@ -1,6 +1,7 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { UnsealError } from '../core/errors.js';
+import { checkMessageSize } from '../core/unwrap/input-detect.js';
 
 /**
  * What a command may touch. Output is collected and only flushed when the command succeeds (or
@@ -17,12 +18,43 @@ export interface CliIo {
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;
 
+const IO_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+/** "cannot read x: no such file (ENOENT)" */
+export function ioMessage(what: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return `${what}: ${code ? `${IO_REASONS[code] ?? 'failed'} (${code})` : String(e)}`;
+}
+
+/**
+ * The input file (or stdin for undefined / "-"), refused with `too_large` before it is read when it
+ * is over MAX_MESSAGE_BYTES.
+ */
 export async function readInput(path: string | undefined, io: CliIo): Promise<Uint8Array> {
-  if (path === undefined || path === '-') return io.stdin();
+  if (path === undefined || path === '-') {
+    const bytes = await io.stdin();
+    checkMessageSize(bytes.length);
+    return bytes;
+  }
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    size = st.size;
+  } catch (e) {
+    throw new UnsealError('io', ioMessage(`cannot read ${path}`, e));
+  }
+  checkMessageSize(size);
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
-    throw new UnsealError('io', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UnsealError('io', ioMessage(`cannot read ${path}`, e));
   }
 }
 
@@ -54,6 +86,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new UnsealError('io', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UnsealError('io', ioMessage(`cannot write ${path}`, e));
   }
 }

@@ -6,7 +6,7 @@ import { UnsealError } from '../core/errors.js';
 import { loadCertificates, loadKeyFile } from '../core/keys/load.js';
 import type { CertInfo, KeyRecord } from '../core/keys/types.js';
 import { many, one, type OptionSpec, type ParsedArgs } from './args.js';
-import { readKeyFile, readPasswordFile } from './io.js';
+import { ioMessage, readKeyFile, readPasswordFile } from './io.js';
 
 export const subtle = webcrypto.subtle as SubtleCrypto;
 
@@ -29,11 +29,41 @@ export const KEY_OPTIONS_HELP = `  --key FILE                     private key: P
 function parseKek(spec: string): { kek: Uint8Array; kekId: Uint8Array } {
   const m = /^([0-9a-fA-F]+):([0-9a-fA-F]+)$/.exec(spec.trim());
   if (!m) throw new UnsealError('usage', `--kek wants KEYHEX:KEKIDHEX, got '${spec}'`);
-  return { kek: hexDecode(m[1]!), kekId: hexDecode(m[2]!) };
+  try {
+    return { kek: hexDecode(m[1]!), kekId: hexDecode(m[2]!) };
+  } catch {
+    throw new UnsealError('usage', `--kek wants KEYHEX:KEKIDHEX with an even number of hex digits in each, got '${spec}'`);
+  }
+}
+
+/** DecryptionMaterial plus what to tell the user if none of it fits the message. */
+export interface LoadedMaterial extends DecryptionMaterial {
+  /** Hints for a `no_matching_recipient` failure, e.g. a key without its certificate. */
+  readonly hints: readonly string[];
+}
+
+/** True when no key option at all was given. */
+export function noKeyGiven(m: DecryptionMaterial): boolean {
+  return m.keys.length === 0 && !m.keks?.length && !m.passwords?.length && !m.contentKey;
+}
+
+/**
+ * Runs a decryption and, when no recipient matched, adds what the key options themselves explain
+ * (the core matches recipients by certificate, so a key without one never matches).
+ */
+export async function withKeyHints<T>(m: LoadedMaterial, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof UnsealError && e.kind === 'no_matching_recipient' && m.hints.length > 0) {
+      throw new UnsealError(e.kind, `${e.message}; ${m.hints.join('; ')}`, { cause: e });
+    }
+    throw e;
+  }
 }
 
 /** Loads everything the key options name into the core's DecryptionMaterial. */
-export async function loadMaterial(p: ParsedArgs): Promise<DecryptionMaterial> {
+export async function loadMaterial(p: ParsedArgs): Promise<LoadedMaterial> {
   const passFile = one(p, 'pass-file');
   const password = passFile !== undefined ? await readPasswordFile(passFile) : undefined;
   const extraCerts: CertInfo[] = [];
@@ -47,6 +77,7 @@ export async function loadMaterial(p: ParsedArgs): Promise<DecryptionMaterial> {
     }
   }
   const keys: KeyRecord[] = [];
+  const hints: string[] = [];
   for (const k of many(p, 'key')) {
     const bytes = await readKeyFile(k);
     let bundle;
@@ -57,6 +88,14 @@ export async function loadMaterial(p: ParsedArgs): Promise<DecryptionMaterial> {
       throw e;
     }
     if (bundle.keys.length === 0) throw new UnsealError('no_private_key', `${k} holds no private key (only certificates?)`);
+    // Keys are paired with certificates by public key; recipients are matched by certificate.
+    if (bundle.keys.some((r) => !r.certificate)) {
+      hints.push(
+        extraCerts.length > 0
+          ? `the certificate given with --cert (${many(p, 'cert').join(', ')}) does not belong to the key in ${k} (their public keys differ)`
+          : `the key file ${k} has no certificate: add --cert with the certificate of this key`,
+      );
+    }
     keys.push(...bundle.keys);
   }
   const passwords: Uint8Array[] = [];
@@ -70,8 +109,9 @@ export async function loadMaterial(p: ParsedArgs): Promise<DecryptionMaterial> {
     } catch {
       throw new UnsealError('usage', '--content-key wants hex');
     }
+    if (contentKey.length === 0) throw new UnsealError('usage', '--content-key is empty');
   }
-  return { keys, keks, passwords, ...(contentKey ? { contentKey } : {}) };
+  return { keys, keks, passwords, ...(contentKey ? { contentKey } : {}), hints };
 }
 
 export async function loadTrust(files: string[]): Promise<Uint8Array[]> {
@@ -81,7 +121,7 @@ export async function loadTrust(files: string[]): Promise<Uint8Array[]> {
     try {
       bytes = new Uint8Array(await readFile(f));
     } catch (e) {
-      throw new UnsealError('io', `cannot read trust file ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new UnsealError('io', ioMessage(`cannot read trust file ${f}`, e));
     }
     out.push(...(await loadCertificates(bytes)).map((c) => c.der));
   }

@@ -1,4 +1,5 @@
 import { EXIT_CODES, toUnsealError } from '../core/errors.js';
+import { checkMessageSize } from '../core/unwrap/input-detect.js';
 import type { CliIo, Command } from './io.js';
 
 const USAGE = `usage: unseal <command> [options]
@@ -13,7 +14,7 @@ commands:
   policy    check FILE: validate an admin policy (policies.json or bare settings)
 
 run 'unseal <command> --help' for the options of one command.
-exit codes: 0 ok, 1 internal error, 2 usage, 3 no matching recipient, 4 malformed input,
+exit codes: 0 ok, 1 internal error, 2 usage (also unreadable or unwritable files), 3 no matching recipient, 4 malformed input,
 5 decryption or integrity failure, 6 unsupported algorithm, 7 key file unreadable or wrong password,
 10 infected, 11 not scanned.`;
 
@@ -30,7 +31,13 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let n = 0;
+  for await (const c of process.stdin) {
+    chunks.push(c as Buffer);
+    n += (c as Buffer).length;
+    // Stop reading at the bound instead of buffering an endless pipe.
+    checkMessageSize(n);
+  }
   return new Uint8Array(Buffer.concat(chunks));
 }
 

@@ -2,7 +2,7 @@ import { UnsealError } from '../../core/errors.js';
 import { unwrapLayers } from '../../core/unwrap/layers.js';
 import { atMostOnePositional, one, parseArgs } from '../args.js';
 import { readInput, writeFileAtomic, type CliIo } from '../io.js';
-import { KEY_OPTIONS, KEY_OPTIONS_HELP, loadMaterial, subtle } from '../key-options.js';
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, loadMaterial, noKeyGiven, subtle, withKeyHints } from '../key-options.js';
 
 const HELP = `usage: unseal decrypt [key options] [-o FILE] [INPUT|-]
 
@@ -19,10 +19,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const input = await readInput(atMostOnePositional(p), io);
   const material = await loadMaterial(p);
-  if (material.keys.length === 0 && !material.keks?.length && !material.passwords?.length && !material.contentKey) {
-    throw new UnsealError('usage', 'no key given: use --key, --kek, --recipient-password-file or --content-key');
-  }
-  const r = await unwrapLayers(subtle, input, material, { stopAfterFirstDecryption: true });
+  if (noKeyGiven(material)) throw new UnsealError('usage', 'no key given: use --key, --kek, --recipient-password-file or --content-key');
+  const r = await withKeyHints(material, () => unwrapLayers(subtle, input, material, { stopAfterFirstDecryption: true }));
   const out = r.firstDecrypted!;
   const target = one(p, 'o') ?? one(p, 'output');
   if (target !== undefined && target !== '-') await writeFileAtomic(target, out);

@@ -4,7 +4,8 @@ import { VERDICT_EXIT_CODES } from '../../protocol/scan.js';
 import { atMostOnePositional, many, one, parseArgs } from '../args.js';
 import { formatVerdict, scanPlaintext, scanReport } from './scan.js';
 import { readInput, type CliIo } from '../io.js';
-import { KEY_OPTIONS, KEY_OPTIONS_HELP, loadMaterial, loadTrust, subtle } from '../key-options.js';
+import { UnsealError } from '../../core/errors.js';
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, loadMaterial, loadTrust, noKeyGiven, subtle, withKeyHints } from '../key-options.js';
 
 const HELP = `usage: unseal open [key options] [--trust FILE]... [--json] [INPUT|-]
 
@@ -16,7 +17,8 @@ ${KEY_OPTIONS_HELP}
   --scanner URL                  scan the decrypted content (whole and part by part) before showing it:
                                  clamd+unix:///PATH, clamd://HOST:PORT, icap://HOST:PORT/SERVICE, command:...
                                  (default: $UNSEAL_SCANNER). Content is printed only for a clean verdict;
-                                 exit 10 infected, 11 not scanned.`;
+                                 exit 10 infected, 11 not scanned.
+  --timeout MS                   per scanner call, in milliseconds (default 120000)`;
 
 /** JSON-safe layer: byte fields become hex, nothing of the plaintext. */
 export function layerJson(l: Layer): unknown {
@@ -72,14 +74,27 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const input = await readInput(atMostOnePositional(p), io);
   const material = await loadMaterial(p);
   const trustAnchors = await loadTrust(many(p, 'trust'));
-  const m = await openMessage(subtle, input, material, { trustAnchors });
+  const timeoutText = one(p, 'timeout');
+  const timeoutMs = timeoutText === undefined ? undefined : Number(timeoutText);
+  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)) throw new UnsealError('usage', '--timeout must be a positive number of milliseconds');
+  let m: OpenedMessage;
+  try {
+    m = await withKeyHints(material, () => openMessage(subtle, input, material, { trustAnchors }));
+  } catch (e) {
+    // A signed-only message opens without keys; an encrypted one without any key option is the
+    // same usage error as in `decrypt`.
+    if (e instanceof UnsealError && e.kind === 'no_matching_recipient' && noKeyGiven(material)) {
+      throw new UnsealError('usage', 'the message is encrypted and no key was given: use --key, --kek, --recipient-password-file or --content-key');
+    }
+    throw e;
+  }
   const scannerUrl = one(p, 'scanner') ?? io.env.UNSEAL_SCANNER;
   if (scannerUrl === undefined) {
     io.out(p.flags.has('json') ? `${JSON.stringify(reportJson(m), null, 2)}\n` : reportText(m));
     return 0;
   }
-  const timeout = one(p, 'timeout');
-  const verdict = await scanPlaintext(m.innermost, scannerUrl, { mode: 'auto', ...(timeout ? { timeoutMs: Number(timeout) } : {}) });
+  // The innermost content is known to be MIME or not; no need to guess from its first lines.
+  const verdict = await scanPlaintext(m.innermost, scannerUrl, { mode: m.innermostIsMime ? 'message' : 'object', ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   // Only a scanner's positive "clean" lets content out; otherwise the report keeps layers and verdict.
   const clean = verdict.verdict === 'clean';
   if (p.flags.has('json')) {
