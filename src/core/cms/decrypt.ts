@@ -1,11 +1,11 @@
 import { hexEncode } from '../bytes.js';
 import { bytesEqual } from '../bytes.js';
 import { UnsealError } from '../errors.js';
-import type { KeyRecord } from '../keys/types.js';
+import type { CertInfo, KeyRecord } from '../keys/types.js';
 import { decryptContent, resolveContentCipher, type ContentCipher } from './content-decrypt.js';
 import { parseEnvelope, type Envelope, type RecipientId, type RecipientInfo } from './enveloped-parse.js';
 import { formatName } from './name-format.js';
-import { keyMatches, normalizeSerial } from './recipient-match.js';
+import { certMatches, keyMatches, normalizeSerial } from './recipient-match.js';
 import { describeKariAlgorithm, describeKtriAlgorithm, unwrapKari, unwrapKekri, unwrapKtri, unwrapPwri } from './recipient-unwrap.js';
 import { oidName } from './oids.js';
 
@@ -16,6 +16,36 @@ export interface DecryptionMaterial {
   readonly passwords?: readonly Uint8Array[];
   /** For EncryptedData (RFC 5652 §8), which has no recipients. */
   readonly contentKey?: Uint8Array;
+  /**
+   * Keys whose private half lives elsewhere (the organisation's keys, held by the native host).
+   * Recipients are still matched here by identity against their certificates, and the content is
+   * still decrypted here; only the key-transport / key-agreement step of a matched recipient is
+   * delegated. Tried after every key in `keys`.
+   */
+  readonly remote?: RemoteKeySource;
+}
+
+/** A key known only by its certificate; `id` names it to its holder (KeyRecord.id rules). */
+export interface RemoteKey {
+  readonly id: string;
+  readonly certificate: CertInfo;
+}
+
+/** One matched recipient for the holder of a remote key: everything it needs, nothing more. */
+export interface RemoteUnwrapRequest {
+  readonly keyId: string;
+  /** The RecipientInfo as encoded in the message (KTRI, or KARI with all its RecipientEncryptedKeys). */
+  readonly recipientInfo: Uint8Array;
+  /** KARI: which RecipientEncryptedKey answers to the key. */
+  readonly rekIndex?: number;
+  /** KTRI: the CEK lengths the content cipher takes, so RSAES-PKCS1-v1_5 implicit rejection yields one of them. */
+  readonly cekLengths?: readonly number[];
+}
+
+export interface RemoteKeySource {
+  readonly keys: readonly RemoteKey[];
+  /** Resolves with the content-encryption key; rejects with an UnsealError of the same kinds a local unwrap throws. */
+  unwrap(req: RemoteUnwrapRequest): Promise<Uint8Array>;
 }
 
 export interface RecipientReport {
@@ -37,6 +67,8 @@ export interface DecryptedEnvelope {
   /** The recipient that opened it and the stored key used (its id), for reports and the audit log. */
   readonly usedRecipient?: RecipientReport;
   readonly usedKeyId?: string;
+  /** The key that opened it is a remote (organisation-managed) one. */
+  readonly usedRemoteKey?: boolean;
 }
 
 /**
@@ -84,21 +116,28 @@ function safe(f: () => string): string {
   }
 }
 
-type Attempt = { report: RecipientReport; keyId?: string; unwrap: () => Promise<Uint8Array> };
+type Attempt = { report: RecipientReport; keyId?: string; remote?: true; unwrap: () => Promise<Uint8Array> };
 
 function candidates(crypto: SubtleCrypto, env: Envelope, m: DecryptionMaterial, cipher: ContentCipher, reports: RecipientReport[]): Attempt[] {
   const out: Attempt[] = [];
+  // The user's own keys first (no round trip to the host), the organisation's after them.
+  const remoteOut: Attempt[] = [];
+  const remote = m.remote;
   let ri = 0;
   const cekLengths = cipher.keyLengths;
   for (const r of env.recipients) {
     if (r.type === 'kari') {
-      for (const rek of r.recipientEncryptedKeys) {
+      r.recipientEncryptedKeys.forEach((rek, rekIndex) => {
         const report = reports[ri++]!;
         for (const k of m.keys) {
           if (k.privateKey.type === 'rsa' || !keyMatches(k, rek.rid)) continue;
           out.push({ report, keyId: k.id, unwrap: () => unwrapKari(crypto, r, rek.encryptedKey, k.privateKey) });
         }
-      }
+        for (const k of remote?.keys ?? []) {
+          if (k.certificate.publicKeyAlgorithm === 'rsa' || !certMatches(k.certificate, rek.rid)) continue;
+          remoteOut.push({ report, keyId: k.id, remote: true, unwrap: () => remote!.unwrap({ keyId: k.id, recipientInfo: r.der, rekIndex }) });
+        }
+      });
       continue;
     }
     const report = reports[ri++]!;
@@ -106,6 +145,10 @@ function candidates(crypto: SubtleCrypto, env: Envelope, m: DecryptionMaterial, 
       for (const k of m.keys) {
         if (k.privateKey.type !== 'rsa' || !keyMatches(k, r.rid)) continue;
         out.push({ report, keyId: k.id, unwrap: async () => unwrapKtri(r, k.privateKey, cekLengths) });
+      }
+      for (const k of remote?.keys ?? []) {
+        if (k.certificate.publicKeyAlgorithm !== 'rsa' || !certMatches(k.certificate, r.rid)) continue;
+        remoteOut.push({ report, keyId: k.id, remote: true, unwrap: () => remote!.unwrap({ keyId: k.id, recipientInfo: r.der, ...(cekLengths ? { cekLengths } : {}) }) });
       }
     } else if (r.type === 'kekri') {
       for (const x of m.keks ?? []) {
@@ -115,7 +158,7 @@ function candidates(crypto: SubtleCrypto, env: Envelope, m: DecryptionMaterial, 
       for (const pw of m.passwords ?? []) out.push({ report, unwrap: () => unwrapPwri(crypto, r, pw) });
     }
   }
-  return out;
+  return [...out, ...remoteOut];
 }
 
 /**
@@ -164,7 +207,7 @@ export async function decryptEnvelope(
   const attempts = candidates(crypto, env, material, cipher, reports);
   if (attempts.length === 0) {
     const list = reports.map((r) => `${r.type} ${r.id}`).join('; ');
-    const have = material.keys.length;
+    const have = material.keys.length + (material.remote?.keys.length ?? 0);
     let msg = `none of the ${have} loaded key${have === 1 ? '' : 's'} is a recipient of this message; it is encrypted for: ${list || '(no recipients)'}`;
     const keks = material.keks ?? [];
     if (keks.length > 0) {
@@ -188,7 +231,7 @@ export async function decryptEnvelope(
     }
     try {
       const content = await decryptContent(crypto, cipher, cek, ciphertext, auth);
-      return { ...base, content, usedRecipient: a.report, ...(a.keyId ? { usedKeyId: a.keyId } : {}) };
+      return { ...base, content, usedRecipient: a.report, ...(a.keyId ? { usedKeyId: a.keyId } : {}), ...(a.remote ? { usedRemoteKey: true } : {}) };
     } catch (e) {
       if (e instanceof UnsealError && e.kind === 'malformed_cms') throw e;
       last = e;

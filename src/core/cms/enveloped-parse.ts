@@ -14,6 +14,8 @@ export type RecipientId =
 export interface KtriInfo {
   readonly type: 'ktri';
   readonly index: number;
+  /** The whole RecipientInfo as encoded, for handing one recipient to the key's holder (the native host). */
+  readonly der: Uint8Array;
   readonly rid: RecipientId;
   readonly keyEncryptionAlgorithm: AlgorithmId;
   readonly encryptedKey: Uint8Array;
@@ -26,6 +28,8 @@ export type OriginatorKey =
 export interface KariInfo {
   readonly type: 'kari';
   readonly index: number;
+  /** The whole RecipientInfo as encoded (tag [1]), see KtriInfo.der. */
+  readonly der: Uint8Array;
   readonly originator: OriginatorKey;
   readonly ukm?: Uint8Array;
   readonly keyEncryptionAlgorithm: AlgorithmId;
@@ -103,7 +107,7 @@ function parseRid(buf: Uint8Array, t: Tlv): RecipientId {
 function parseKtri(buf: Uint8Array, t: Tlv, index: number): KtriInfo {
   const [, rid, alg, ek] = children(buf, t);
   if (!rid || !alg || !ek || !isOctetString(ek)) malformed('bad KeyTransRecipientInfo');
-  return { type: 'ktri', index, rid: parseRid(buf, rid), keyEncryptionAlgorithm: parseAlgorithm(buf, alg), encryptedKey: octets(buf, ek) };
+  return { type: 'ktri', index, der: raw(buf, t), rid: parseRid(buf, rid), keyEncryptionAlgorithm: parseAlgorithm(buf, alg), encryptedKey: octets(buf, ek) };
 }
 
 function parseOriginator(buf: Uint8Array, t: Tlv): OriginatorKey {
@@ -143,6 +147,7 @@ function parseKari(buf: Uint8Array, t: Tlv, index: number): KariInfo {
   return {
     type: 'kari',
     index,
+    der: raw(buf, t),
     originator: parseOriginator(buf, orig),
     ...(ukm ? { ukm } : {}),
     keyEncryptionAlgorithm: parseAlgorithm(buf, alg),
@@ -195,6 +200,18 @@ function parseRecipientInfo(buf: Uint8Array, t: Tlv, index: number): RecipientIn
     }
   }
   return malformed('unknown RecipientInfo type');
+}
+
+/**
+ * One RecipientInfo on its own (KeyTransRecipientInfo or KeyAgreeRecipientInfo as `der` above):
+ * what the native host receives for a managed key. Anything else, or trailing bytes, is malformed.
+ */
+export function parseRecipientInfoDer(der: Uint8Array): KtriInfo | KariInfo {
+  const t = readTlv(der, 0);
+  if (t.end !== der.length) malformed('trailing bytes after the RecipientInfo');
+  const ri = parseRecipientInfo(der, t, 0);
+  if (ri.type !== 'ktri' && ri.type !== 'kari') malformed(`a ${ri.type} recipient cannot be opened with a private key`);
+  return ri;
 }
 
 function parseEncryptedContentInfo(buf: Uint8Array, t: Tlv) {

@@ -1,7 +1,7 @@
 import { bytesEqual } from '../bytes.js';
 import { hashSync } from '../crypto/hash.js';
 import { namesEqual } from '../keys/certificate.js';
-import type { KeyRecord } from '../keys/types.js';
+import type { CertInfo, KeyRecord } from '../keys/types.js';
 import { children, readTlv } from '../asn1/ber.js';
 import type { RecipientId } from './enveloped-parse.js';
 
@@ -28,7 +28,11 @@ export function computedSki(spkiDer: Uint8Array): Uint8Array | undefined {
 
 /** Does this stored key answer to this recipient identifier? Identity only — never "it decrypted". */
 export function keyMatches(key: KeyRecord, rid: RecipientId): boolean {
-  const cert = key.certificate;
+  return certMatches(key.certificate, rid);
+}
+
+/** The same test for a key known only by its certificate (a managed key held by the native host). */
+export function certMatches(cert: CertInfo | undefined, rid: RecipientId): boolean {
   if (rid.type === 'issuerSerial') {
     if (!cert) return false;
     return bytesEqual(normalizeSerial(cert.serialBytes), normalizeSerial(rid.serial)) && namesEqual(cert.issuerDer, rid.issuer);

@@ -15,6 +15,8 @@ export type Layer =
       readonly recipients: readonly RecipientReport[];
       readonly usedRecipient?: RecipientReport;
       readonly usedKeyId?: string;
+      /** The key is the organisation's, held by the native host (DecryptionMaterial.remote). */
+      readonly usedRemoteKey?: boolean;
       /** Where the layer was found: "" for the message itself, a MIME part path otherwise. */
       readonly mimePath?: string;
       readonly plaintextSha256: string;
@@ -107,6 +109,7 @@ export async function unwrapLayers(crypto: SubtleCrypto, input: Uint8Array, mate
         recipients: d.recipients,
         ...(d.usedRecipient ? { usedRecipient: d.usedRecipient } : {}),
         ...(d.usedKeyId ? { usedKeyId: d.usedKeyId } : {}),
+        ...(d.usedRemoteKey ? { usedRemoteKey: true } : {}),
         ...(cur.mimePath !== undefined ? { mimePath: cur.mimePath } : {}),
         plaintextSha256: await sha256Hex(crypto, content),
       });
