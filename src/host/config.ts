@@ -10,6 +10,7 @@ import { UnsealError } from '../core/errors.js';
 import { isRecord } from '../protocol/validate.js';
 import { DEFAULT_MAX_INBOUND_FRAME } from './framing.js';
 import { defaultAuditPath } from './audit.js';
+import type { ManagedKeysConfig } from './managed-keys.js';
 
 export const HOST_CONFIG_FILE = 'host-config.json';
 
@@ -34,6 +35,8 @@ export interface HostConfig {
   readonly auditLog: string | null;
   readonly syslog: boolean;
   readonly limits: HostLimits;
+  /** The organisation's keys this host serves (docs/keys.md, managed keys); null: none. */
+  readonly managedKeys: ManagedKeysConfig | null;
   /** Where the settings came from, for the stderr start-up line and for doctor. */
   readonly source: string;
 }
@@ -54,7 +57,7 @@ const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as (keyof HostLimits)[];
 export function parseHostConfig(u: unknown, where: string, env: NodeJS.ProcessEnv): Omit<HostConfig, 'source'> {
   if (!isRecord(u)) throw new UnsealError('usage', `${where}: must be a JSON object`);
   for (const k of Object.keys(u)) {
-    if (!['scanner', 'auditLog', 'syslog', 'limits'].includes(k)) throw new UnsealError('usage', `${where}: unknown field '${k}'`);
+    if (!['scanner', 'auditLog', 'syslog', 'limits', 'managedKeys'].includes(k)) throw new UnsealError('usage', `${where}: unknown field '${k}'`);
   }
   const scanner = u['scanner'];
   if (scanner !== undefined && scanner !== null && (typeof scanner !== 'string' || scanner.length === 0)) {
@@ -76,8 +79,20 @@ export function parseHostConfig(u: unknown, where: string, env: NodeJS.ProcessEn
       limits[k] = v;
     }
   }
+  let managedKeys: ManagedKeysConfig | null = null;
+  const mk = u['managedKeys'];
+  if (mk !== undefined && mk !== null) {
+    if (!isRecord(mk)) throw new UnsealError('usage', `${where}: managedKeys must be an object {"dir": "/abs/dir", "passwords": "/abs/file.json"}`);
+    for (const k of Object.keys(mk)) if (k !== 'dir' && k !== 'passwords') throw new UnsealError('usage', `${where}: unknown field 'managedKeys.${k}'`);
+    const dir = mk['dir'];
+    const passwords = mk['passwords'];
+    if (typeof dir !== 'string' || !isAbsolute(dir)) throw new UnsealError('usage', `${where}: managedKeys.dir must be an absolute path`);
+    if (typeof passwords !== 'string' || !isAbsolute(passwords)) throw new UnsealError('usage', `${where}: managedKeys.passwords must be an absolute path`);
+    managedKeys = { dir, passwords };
+  }
   return {
     scanner: typeof scanner === 'string' ? scanner : null,
+    managedKeys,
     auditLog: audit === false ? null : typeof audit === 'string' ? audit : defaultAuditPath(env),
     syslog: syslog === true,
     limits: limits as unknown as HostLimits,
@@ -117,5 +132,5 @@ export function loadHostConfig(argv: readonly string[], env: NodeJS.ProcessEnv, 
   const auditEnv = env['UNSEAL_AUDIT_LOG'];
   const auditLog = auditEnv === undefined ? base.auditLog : auditEnv === '' || auditEnv === 'off' ? null : auditEnv;
   if (env['UNSEAL_SCANNER']) source += ' + UNSEAL_SCANNER';
-  return { scanner: scanner || null, auditLog, syslog: base.syslog, limits, source };
+  return { scanner: scanner || null, auditLog, syslog: base.syslog, limits, managedKeys: base.managedKeys, source };
 }

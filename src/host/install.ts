@@ -11,6 +11,7 @@ import { posix, win32 } from 'node:path';
 import { ADDON_ID, NATIVE_HOST_NAME } from '../protocol/native.js';
 import { isRecord } from '../protocol/validate.js';
 import { HOST_CONFIG_FILE } from './config.js';
+import { ManagedKeyStore, permissionProblem, type ManagedKeysConfig } from './managed-keys.js';
 
 export type Platform = 'linux' | 'darwin' | 'win32';
 
@@ -30,8 +31,8 @@ export interface InstallPlan {
   readonly configPath: string;
   readonly manifest: HostManifest;
   readonly launcher: string;
-  /** Written only when a scanner URL was given (an existing config is otherwise left alone). */
-  readonly config?: { scanner: string };
+  /** Written only when a scanner URL or managed keys were given (merged into an existing config, which is otherwise left alone). */
+  readonly config?: { scanner?: string; managedKeys?: ManagedKeysConfig };
   /** Windows: the registry value Thunderbird reads; argv for reg.exe. */
   readonly registry?: { readonly add: readonly string[]; readonly delete: readonly string[]; readonly key: string };
 }
@@ -45,6 +46,8 @@ export interface PlanInput {
   /** Absolute path of dist/host/unseal-host.mjs. */
   readonly hostScript: string;
   readonly scanner?: string;
+  /** The organisation's key directory and its passwords file (absolute paths). */
+  readonly managedKeys?: ManagedKeysConfig;
 }
 
 function pathFor(platform: Platform) {
@@ -111,7 +114,9 @@ export function planInstall(input: PlanInput): InstallPlan {
       allowed_extensions: [ADDON_ID],
     },
     launcher: launcherText(platform, input.nodePath, input.hostScript),
-    ...(input.scanner ? { config: { scanner: input.scanner } } : {}),
+    ...(input.scanner || input.managedKeys
+      ? { config: { ...(input.scanner ? { scanner: input.scanner } : {}), ...(input.managedKeys ? { managedKeys: input.managedKeys } : {}) } }
+      : {}),
     ...(platform === 'win32'
       ? {
           registry: {
@@ -170,7 +175,7 @@ export async function applyInstall(plan: InstallPlan, run: RunCommand = runComma
         /* an unreadable config is replaced */
       }
     }
-    await writeFile(plan.configPath, `${JSON.stringify({ ...existing, scanner: plan.config.scanner }, null, 2)}\n`, { mode: 0o644 });
+    await writeFile(plan.configPath, `${JSON.stringify({ ...existing, ...plan.config }, null, 2)}\n`, { mode: 0o644 });
   }
   if (plan.registry) {
     const r = run(plan.registry.add);
@@ -362,16 +367,40 @@ function checkLauncher(launcher: string, d: DoctorDeps, checks: Check[]): void {
   } else checks.push({ status: 'ok', what: 'node for the launcher', fix: `${target.node} ${r.stdout.trim()}` });
 }
 
-function scannerFromConfig(launcher: string | undefined, platform: Platform): string | undefined {
+function readInstalledConfig(launcher: string | undefined, platform: Platform): Record<string, unknown> | undefined {
   if (!launcher) return undefined;
   const cfg = pathFor(platform).join(pathFor(platform).dirname(launcher), HOST_CONFIG_FILE);
   if (!existsSync(cfg)) return undefined;
   try {
     const j: unknown = JSON.parse(readFileSync(cfg, 'utf8'));
-    return isRecord(j) && typeof j['scanner'] === 'string' ? j['scanner'] : undefined;
+    return isRecord(j) ? j : undefined;
   } catch {
     return undefined;
   }
+}
+
+function scannerFromConfig(launcher: string | undefined, platform: Platform): string | undefined {
+  const j = readInstalledConfig(launcher, platform);
+  return j && typeof j['scanner'] === 'string' ? j['scanner'] : undefined;
+}
+
+/** The passwords file must be the host user's alone; then every key file must load. */
+async function checkManagedKeys(launcher: string | undefined, d: DoctorDeps, checks: Check[]): Promise<void> {
+  const mk = readInstalledConfig(launcher, d.platform)?.['managedKeys'];
+  if (!isRecord(mk) || typeof mk['dir'] !== 'string' || typeof mk['passwords'] !== 'string') return;
+  const cfg = { dir: mk['dir'], passwords: mk['passwords'] };
+  const problem = permissionProblem(cfg, d.platform);
+  if (problem) {
+    checks.push({ status: 'fail', what: 'managed keys', fix: `${problem}; the host serves no managed keys until this is fixed` });
+    return;
+  }
+  const list = await new ManagedKeyStore(cfg).list();
+  for (const p of list.problems) checks.push({ status: 'warn', what: 'managed keys', fix: p });
+  checks.push({
+    status: list.keys.length > 0 ? 'ok' : 'warn',
+    what: 'managed keys',
+    fix: `${list.keys.length} key${list.keys.length === 1 ? '' : 's'} from ${cfg.dir}${list.keys.length ? `: ${list.keys.map((k) => k.label).join(', ')}` : ' (no .p12/.pfx file loaded)'}`,
+  });
 }
 
 /** Reads clamd.conf the way clamd does: `Key value` lines, `#` comments, last one wins. */
@@ -428,5 +457,6 @@ export async function runDoctor(d: DoctorDeps): Promise<Check[]> {
     if (d.probeScanner) checks.push(...(await d.probeScanner(url)));
     checkClamdConf(url, d, checks);
   }
+  await checkManagedKeys(launcher, d, checks);
   return checks;
 }

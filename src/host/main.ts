@@ -6,6 +6,7 @@ import { UnsealError } from '../core/errors.js';
 import { createAuditLog } from './audit.js';
 import { loadHostConfig, type HostConfig } from './config.js';
 import { FrameWriter } from './framing.js';
+import { ManagedKeyStore } from './managed-keys.js';
 import { buildScanners } from './scanner-bundle.js';
 import { HostSession, serveStream, type ScannerBundle } from './server.js';
 import { HOST_VERSION } from './version.js';
@@ -25,10 +26,11 @@ export async function runHost(argv: readonly string[], env: NodeJS.ProcessEnv): 
     config = { ...loadHostConfigDefaults(env), source: 'defaults (config unreadable)' };
     scanners = null;
   }
-  log(`v${HOST_VERSION} started (config: ${config.source}; scanner: ${scanners?.displayUrl ?? 'none'}; audit: ${config.auditLog ?? 'off'})`);
+  log(`v${HOST_VERSION} started (config: ${config.source}; scanner: ${scanners?.displayUrl ?? 'none'}; audit: ${config.auditLog ?? 'off'}; managed keys: ${config.managedKeys?.dir ?? 'none'})`);
   const writer = new FrameWriter(process.stdout, { log });
   const audit = config.auditLog || config.syslog ? createAuditLog({ path: config.auditLog, syslog: config.syslog, log }) : null;
-  const session = new HostSession({ scanners, limits: config.limits, audit, hostVersion: HOST_VERSION, send: (r) => writer.send(r), log });
+  const managedKeys = config.managedKeys ? new ManagedKeyStore(config.managedKeys, log) : null;
+  const session = new HostSession({ scanners, limits: config.limits, audit, managedKeys, hostVersion: HOST_VERSION, send: (r) => writer.send(r), log });
   const stop = () => process.stdin.destroy();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -22,6 +22,7 @@ import type { EngineInfo, ScanVerdict, UnscannedReason } from '../protocol/scan.
 import { readAuditLog, type AuditLog } from './audit.js';
 import type { HostLimits } from './config.js';
 import { FrameDecoder, FrameWriter, type DecodedFrame } from './framing.js';
+import type { ManagedKeyStore } from './managed-keys.js';
 import { ReceiveSource } from './receive-source.js';
 import { scanMessage } from './scan-message.js';
 import type { CanaryReport } from './scanners/canary.js';
@@ -43,6 +44,8 @@ export interface SessionDeps {
   readonly scanners: ScannerBundle | null;
   readonly limits: HostLimits;
   readonly audit: AuditLog | null;
+  /** The organisation's keys (host-config managedKeys); null when none are configured. */
+  readonly managedKeys?: ManagedKeyStore | null;
   readonly hostVersion: string;
   readonly send: (r: Response) => void;
   readonly log: (line: string) => void;
@@ -136,7 +139,33 @@ export class HostSession {
         return this.track(this.auditEvent(req));
       case 'audit.read':
         return this.track(this.auditRead(req));
+      case 'keys.list':
+        return this.track(this.keysList(req));
+      case 'keys.unwrap':
+        return this.track(this.keysUnwrap(req));
     }
+  }
+
+  private async keysList(req: Extract<Request, { type: 'keys.list' }>): Promise<void> {
+    const store = this.deps.managedKeys;
+    if (!store) {
+      this.deps.send({ id: req.id, type: 'keys.managed', keys: [], problems: [] });
+      return;
+    }
+    const l = await store.list();
+    this.deps.send({ id: req.id, type: 'keys.managed', keys: l.keys, problems: l.problems });
+  }
+
+  /** Only the content-encryption key leaves the host, and only for a recipient that names the key. */
+  private async keysUnwrap(req: Extract<Request, { type: 'keys.unwrap' }>): Promise<void> {
+    const store = this.deps.managedKeys;
+    if (!store) {
+      this.deps.send({ id: req.id, type: 'keys.unwrap_failed', error: { kind: 'no_matching_recipient', message: 'this host serves no managed keys (host-config.json managedKeys)' } });
+      return;
+    }
+    const r = await store.unwrap(req);
+    if (r.ok) this.deps.send({ id: req.id, type: 'keys.cek', cek: Buffer.from(r.cek).toString('base64') });
+    else this.deps.send({ id: req.id, type: 'keys.unwrap_failed', error: { kind: r.kind, message: r.message } });
   }
 
   private track(p: Promise<void>): void {

@@ -16,7 +16,9 @@
  * connection that failed before its hello (host missing, crashed at start, incompatible), calls
  * fail fast with the same error until a backoff has passed, so a missing host does not spin.
  */
-import { base64Encode, sha256Hex } from '../core/bytes.js';
+import { base64Decode, base64Encode, sha256Hex } from '../core/bytes.js';
+import type { RemoteUnwrapRequest } from '../core/cms/decrypt.js';
+import { UnsealError } from '../core/errors.js';
 import {
   AUDIT_READ_MAX_LIMIT,
   NATIVE_HOST_NAME,
@@ -28,6 +30,7 @@ import {
   type AuditEvent,
   type AuditLogRecord,
   type CanaryStatus,
+  type ManagedKeyInfo,
   type ProtocolErrorKind,
   type Request,
   type Response,
@@ -306,6 +309,52 @@ export class NativeHostClient {
     }
     if (r.type !== 'audit.events') throw mismatch('audit.read', r);
     return { events: r.events, next: r.next };
+  }
+
+  /**
+   * The organisation's keys the host holds (public parts only). A host from before `keys.list`
+   * answers `bad_request`: that is `host_incompatible` here.
+   */
+  async managedKeys(): Promise<{ keys: readonly ManagedKeyInfo[]; problems: readonly string[] }> {
+    const conn = await this.ready();
+    const r = await this.request(conn, { type: 'keys.list' }, this.o.requestTimeoutMs);
+    if (r.type === 'error') {
+      if (r.error.kind === 'bad_request') {
+        throw new NativeHostError('host_incompatible', 'this native host cannot serve managed keys (it predates keys.list); update it with `unseal host install`', { hostErrorKind: r.error.kind });
+      }
+      throw hostError('keys.list', r);
+    }
+    if (r.type !== 'keys.managed') throw mismatch('keys.list', r);
+    return { keys: r.keys, problems: r.problems };
+  }
+
+  /**
+   * The content-encryption key of one recipient, unwrapped by the host with a managed key
+   * (DecryptionMaterial.remote). Rejects with an UnsealError: the host's own failure kind, or
+   * `decryption_failed` naming the host trouble, so the core's error handling stays the same.
+   */
+  async unwrapManaged(req: RemoteUnwrapRequest): Promise<Uint8Array> {
+    let r: Response;
+    try {
+      const conn = await this.ready();
+      r = await this.request(
+        conn,
+        {
+          type: 'keys.unwrap',
+          keyId: req.keyId,
+          recipientInfo: base64Encode(req.recipientInfo),
+          ...(req.rekIndex !== undefined ? { rekIndex: req.rekIndex } : {}),
+          ...(req.cekLengths !== undefined && req.cekLengths.length > 0 ? { cekLengths: [...req.cekLengths] } : {}),
+        },
+        this.o.requestTimeoutMs,
+      );
+    } catch (e) {
+      throw new UnsealError('decryption_failed', `the native host that holds your organisation's keys did not unwrap the message key: ${messageOf(e)}`, { cause: e });
+    }
+    if (r.type === 'keys.cek') return base64Decode(r.cek);
+    if (r.type === 'keys.unwrap_failed') throw new UnsealError(r.error.kind, `organisation key (native host): ${r.error.message}`);
+    const why = r.type === 'error' ? `${r.error.kind}: ${r.error.message}` : `unexpected ${r.type} reply`;
+    throw new UnsealError('decryption_failed', `the native host that holds your organisation's keys did not unwrap the message key (${why})`);
   }
 
   /** Closes the port; pending calls fail (scans: `unscanned`/`cancelled`). A later call reconnects. */

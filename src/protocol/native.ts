@@ -148,10 +148,50 @@ export type Request =
    * is the `next` of the previous reply (a byte offset in the log); `since` (ISO 8601) leaves out
    * older events. Replies stay below AUDIT_READ_MAX_REPLY_BYTES.
    */
-  | { readonly id: string; readonly type: 'audit.read'; readonly since?: string; readonly cursor?: number; readonly limit: number };
+  | { readonly id: string; readonly type: 'audit.read'; readonly since?: string; readonly cursor?: number; readonly limit: number }
+  /** Optional (older hosts answer `bad_request`): the organisation's keys the host holds, public parts only. */
+  | { readonly id: string; readonly type: 'keys.list' }
+  /**
+   * Optional: recover the content-encryption key of one recipient with a managed key. The host
+   * checks that the recipient names that key and returns the CEK only; the private key never
+   * leaves the host.
+   */
+  | {
+      readonly id: string;
+      readonly type: 'keys.unwrap';
+      readonly keyId: string;
+      /** The RecipientInfo (KTRI or KARI) as encoded in the message, padded base64. */
+      readonly recipientInfo: string;
+      /** KARI: which RecipientEncryptedKey. */
+      readonly rekIndex?: number;
+      /** KTRI: content-encryption key lengths the content cipher takes (RSA v1.5 implicit rejection). */
+      readonly cekLengths?: readonly number[];
+    };
 
 export type RequestType = Request['type'];
-export const REQUEST_TYPES: readonly RequestType[] = ['hello', 'health', 'scan.begin', 'scan.chunk', 'scan.end', 'scan.cancel', 'audit', 'audit.read'];
+export const REQUEST_TYPES: readonly RequestType[] = ['hello', 'health', 'scan.begin', 'scan.chunk', 'scan.end', 'scan.cancel', 'audit', 'audit.read', 'keys.list', 'keys.unwrap'];
+
+/** `keys.list`: at most this many keys, so the reply stays well below MAX_HOST_TO_EXTENSION_BYTES. */
+export const MANAGED_KEYS_MAX = 50;
+/** Base64 characters of one managed key's certificate (12 000 bytes of DER). */
+export const MANAGED_CERT_MAX_B64 = 16_000;
+/** Base64 characters of a `keys.unwrap` RecipientInfo (a KARI for many recipients stays far below). */
+export const RECIPIENT_INFO_MAX_B64 = 64 * 1024;
+const KEY_ID = /^[0-9a-f]{64}$/;
+
+/** One organisation-managed key as the host describes it: public parts only. */
+export interface ManagedKeyInfo {
+  /** KeyRecord.id rules: SHA-256 (hex) of the key's SubjectPublicKeyInfo. */
+  readonly id: string;
+  /** The file's friendly name or the file name, for the keys page. */
+  readonly label: string;
+  /** The key's certificate, DER as padded base64: the add-on matches recipients and shows details from it. */
+  readonly certificate: string;
+}
+
+/** Why the host could not unwrap: the same kinds a local unwrap throws (ErrorKind). */
+export type UnwrapFailureKind = 'no_matching_recipient' | 'decryption_failed' | 'unsupported_algorithm' | 'malformed_cms';
+export const UNWRAP_FAILURE_KINDS: readonly UnwrapFailureKind[] = ['no_matching_recipient', 'decryption_failed', 'unsupported_algorithm', 'malformed_cms'];
 
 export type ProtocolErrorKind =
   | 'bad_frame' // not UTF-8 JSON
@@ -212,6 +252,11 @@ export type Response =
   | { readonly id: string; readonly type: 'scan.result'; readonly scanId: string; readonly verdict: ScanVerdict }
   /** Reply to `audit.read`: `next` is the cursor for the following page, null at the end of the log. */
   | { readonly id: string; readonly type: 'audit.events'; readonly events: readonly AuditLogRecord[]; readonly next: number | null }
+  /** Reply to `keys.list`; `problems` names files the host could not load (never a password). Empty when none are configured. */
+  | { readonly id: string; readonly type: 'keys.managed'; readonly keys: readonly ManagedKeyInfo[]; readonly problems: readonly string[] }
+  /** Reply to `keys.unwrap`: the content-encryption key, padded base64. */
+  | { readonly id: string; readonly type: 'keys.cek'; readonly cek: string }
+  | { readonly id: string; readonly type: 'keys.unwrap_failed'; readonly error: { readonly kind: UnwrapFailureKind; readonly message: string } }
   | {
       readonly id: string | null;
       readonly type: 'error';
@@ -354,6 +399,33 @@ function guardRequest(o: Record<string, unknown>, id: string): Request {
       const cursor = optInt(o, 'cursor', 0, Number.MAX_SAFE_INTEGER);
       return { id, type, limit: int(o, 'limit', 1, AUDIT_READ_MAX_LIMIT), ...(since !== undefined ? { since } : {}), ...(cursor !== undefined ? { cursor } : {}) };
     }
+    case 'keys.list':
+      onlyKeys(o, ['id', 'type'], type);
+      return { id, type };
+    case 'keys.unwrap': {
+      onlyKeys(o, ['id', 'type', 'keyId', 'recipientInfo', 'rekIndex', 'cekLengths'], type);
+      const recipientInfo = str(o, 'recipientInfo', { min: 4, max: RECIPIENT_INFO_MAX_B64 });
+      if (!isPaddedBase64(recipientInfo)) throw new GuardError('recipientInfo must be padded standard base64');
+      const rekIndex = optInt(o, 'rekIndex', 0, 1023);
+      let cekLengths: number[] | undefined;
+      if (o['cekLengths'] !== undefined) {
+        const v = o['cekLengths'];
+        if (!Array.isArray(v) || v.length === 0 || v.length > 4) throw new GuardError('cekLengths must be an array of 1 to 4 lengths');
+        cekLengths = v.map((x: unknown, i) => {
+          if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 64) throw new GuardError(`cekLengths[${i}] must be an integer between 1 and 64`);
+          return x;
+        });
+      }
+      if (rekIndex !== undefined && cekLengths !== undefined) throw new GuardError('rekIndex (key agreement) and cekLengths (key transport) exclude each other');
+      return {
+        id,
+        type,
+        keyId: str(o, 'keyId', { pattern: KEY_ID }),
+        recipientInfo,
+        ...(rekIndex !== undefined ? { rekIndex } : {}),
+        ...(cekLengths !== undefined ? { cekLengths } : {}),
+      };
+    }
   }
 }
 
@@ -455,7 +527,7 @@ export function parseResponse(u: unknown): Response | ProtocolError {
   let id: string | null = null;
   try {
     id = u['id'] === null ? null : readId(u);
-    const type = oneOf(u, 'type', ['hello', 'health', 'ack', 'scan.result', 'audit.events', 'error'] as const);
+    const type = oneOf(u, 'type', ['hello', 'health', 'ack', 'scan.result', 'audit.events', 'keys.managed', 'keys.cek', 'keys.unwrap_failed', 'error'] as const);
     if (type !== 'error' && id === null) throw new GuardError('id must be a string');
     const rid = id as string;
     switch (type) {
@@ -507,6 +579,34 @@ export function parseResponse(u: unknown): Response | ProtocolError {
         if (!Array.isArray(raw) || raw.length > AUDIT_READ_MAX_LIMIT) throw new GuardError(`events must be an array of at most ${AUDIT_READ_MAX_LIMIT}`);
         const next = u['next'] === null ? null : int(u, 'next', 0, Number.MAX_SAFE_INTEGER);
         return { id: rid, type, events: raw.map(guardAuditRecord), next };
+      }
+      case 'keys.managed': {
+        onlyKeys(u, ['id', 'type', 'keys', 'problems'], type);
+        const raw = u['keys'];
+        if (!Array.isArray(raw) || raw.length > MANAGED_KEYS_MAX) throw new GuardError(`keys must be an array of at most ${MANAGED_KEYS_MAX}`);
+        const keys = raw.map((k): ManagedKeyInfo => {
+          if (!isRecord(k)) throw new GuardError('each key must be an object');
+          // Public parts only: a host that sends anything else (a private key) is refused whole.
+          onlyKeys(k, ['id', 'label', 'certificate'], 'key');
+          const certificate = str(k, 'certificate', { min: 4, max: MANAGED_CERT_MAX_B64 });
+          if (!isPaddedBase64(certificate)) throw new GuardError('certificate must be padded standard base64');
+          const label = str(k, 'label', { min: 1, max: 256 });
+          assertNotSecretLike('label', label);
+          return { id: str(k, 'id', { pattern: KEY_ID }), label, certificate };
+        });
+        return { id: rid, type, keys, problems: strArray(u, 'problems', 100, 1024) };
+      }
+      case 'keys.cek': {
+        onlyKeys(u, ['id', 'type', 'cek'], type);
+        const cek = str(u, 'cek', { min: 4, max: 88 });
+        if (!isPaddedBase64(cek) || paddedBase64Length(cek) < 1 || paddedBase64Length(cek) > 64) throw new GuardError('cek must be 1 to 64 bytes of padded standard base64');
+        return { id: rid, type, cek };
+      }
+      case 'keys.unwrap_failed': {
+        onlyKeys(u, ['id', 'type', 'error'], type);
+        const err = record(u, 'error');
+        onlyKeys(err, ['kind', 'message'], 'error');
+        return { id: rid, type, error: { kind: oneOf(err, 'kind', UNWRAP_FAILURE_KINDS), message: str(err, 'message', { max: 4096 }) } };
       }
       case 'error': {
         onlyKeys(u, ['id', 'type', 'scanId', 'error'], type);

@@ -3,6 +3,7 @@
  * and diagnose the registration ("No such native application" is the usual support call).
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnsealError } from '../../core/errors.js';
 import {
@@ -20,7 +21,7 @@ import { probeScanner } from '../../host/probe.js';
 import { one, parseArgs } from '../args.js';
 import type { CliIo } from '../io.js';
 
-const HELP = `usage: unseal host install [--scanner URL] [--system] [--dry-run]
+const HELP = `usage: unseal host install [--scanner URL] [--managed-keys DIR --managed-passwords FILE] [--system] [--dry-run]
        unseal host uninstall [--system] [--dry-run]
        unseal host doctor [--scanner URL] [--clamd-conf FILE] [--no-scan]
 
@@ -28,7 +29,9 @@ install    writes the manifest unseal_host.json, a launcher pinning this node, a
            (with --scanner) where Thunderbird looks: ~/.mozilla/native-messaging-hosts (Linux),
            ~/Library/Mozilla/NativeMessagingHosts (macOS), %LOCALAPPDATA%\\Unseal + HKCU registry
            (Windows); --system for all users (/usr/lib/mozilla/..., /Library/Application Support/...,
-           %ProgramData% + HKLM).
+           %ProgramData% + HKLM). --managed-keys DIR --managed-passwords FILE: the host serves the
+           organisation's .p12/.pfx keys in DIR (passwords: a JSON object {"file.p12": "password"}
+           in FILE, mode 600, owned by the user the host runs as); private keys never leave the host.
 uninstall  removes the manifest, the launcher and the registry value (keeps host-config.json).
 doctor     checks the registration, node, the scanner and its canaries; prints ok|warn|fail lines;
            exits 0 when nothing failed.`;
@@ -51,7 +54,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.out(`${HELP}\n`);
     return sub ? 0 : 2;
   }
-  const args = parseArgs(rest, { scanner: { value: true }, system: {}, 'dry-run': {}, 'clamd-conf': { value: true }, 'no-scan': {}, help: {} });
+  const args = parseArgs(rest, { scanner: { value: true }, 'managed-keys': { value: true }, 'managed-passwords': { value: true }, system: {}, 'dry-run': {}, 'clamd-conf': { value: true }, 'no-scan': {}, help: {} });
   if (args.flags.has('help')) {
     io.out(`${HELP}\n`);
     return 0;
@@ -61,11 +64,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const system = args.flags.has('system');
   const dry = args.flags.has('dry-run');
   const scanner = one(args, 'scanner');
+  const mkDir = one(args, 'managed-keys');
+  const mkPasswords = one(args, 'managed-passwords');
+  if ((mkDir === undefined) !== (mkPasswords === undefined)) throw new UnsealError('usage', '--managed-keys DIR and --managed-passwords FILE go together');
+  if (mkDir !== undefined && sub !== 'install') throw new UnsealError('usage', '--managed-keys is an option of install');
+  const managedKeys = mkDir !== undefined && mkPasswords !== undefined ? { dir: resolve(mkDir), passwords: resolve(mkPasswords) } : undefined;
   switch (sub) {
     case 'install':
     case 'uninstall': {
       const hostScript = findHostScript(io.env);
-      const plan = planInstall({ platform, env: io.env, system, nodePath: process.execPath, hostScript, ...(scanner ? { scanner } : {}) });
+      const plan = planInstall({ platform, env: io.env, system, nodePath: process.execPath, hostScript, ...(scanner ? { scanner } : {}), ...(managedKeys ? { managedKeys } : {}) });
       if (sub === 'install') {
         if (!dry && !existsSync(hostScript)) throw new UnsealError('io', `host script ${hostScript} not found: build it first (node build.mjs)`);
         const steps = describeInstall(plan);
@@ -78,7 +86,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         } catch (e) {
           throw new UnsealError('io', `install failed: ${(e as Error).message}${system ? ' (--system needs administrator rights)' : ''}`);
         }
-        io.out(`installed ${plan.manifestPath}\nlauncher ${plan.launcherPath}\n${plan.config ? `scanner ${plan.config.scanner} (in ${plan.configPath})\n` : ''}next: unseal host doctor\n`);
+        io.out(`installed ${plan.manifestPath}\nlauncher ${plan.launcherPath}\n${plan.config?.scanner ? `scanner ${plan.config.scanner} (in ${plan.configPath})\n` : ''}${plan.config?.managedKeys ? `managed keys ${plan.config.managedKeys.dir} (in ${plan.configPath})\n` : ''}next: unseal host doctor\n`);
         return 0;
       }
       if (dry) {

@@ -30,7 +30,7 @@ describe('parseRequest', () => {
     [null, 'a request must be a JSON object', null],
     [{ type: 'health' }, 'id must be a string (1–128 characters of A-Z a-z 0-9 . _ : -)', null],
     [{ id: 'has space', type: 'health' }, 'id has an invalid format (1–128 characters of A-Z a-z 0-9 . _ : -)', null],
-    [{ id: 'r', type: 'nope' }, 'type must be one of hello, health, scan.begin, scan.chunk, scan.end, scan.cancel, audit, audit.read', 'r'],
+    [{ id: 'r', type: 'nope' }, 'type must be one of hello, health, scan.begin, scan.chunk, scan.end, scan.cancel, audit, audit.read, keys.list, keys.unwrap', 'r'],
     [{ id: 'r', type: 'health', extra: 1 }, "health: unexpected field 'extra'", 'r'],
     [{ id: 'r', type: 'scan.begin', scanId: 's', size: 1, sha256: 'ABC' }, 'sha256 has an invalid format', 'r'],
     [{ id: 'r', type: 'scan.begin', scanId: 's', size: 1.5, sha256: SHA }, 'size must be an integer', 'r'],
