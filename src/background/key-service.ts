@@ -9,6 +9,7 @@ import { isUnsealError, UnsealError } from '../core/errors.js';
 import type { KeyRecord } from '../core/keys/types.js';
 import { isLockedError, KeysLockedError, type ImportPreview, type ImportResult, type KeySession, type KeyStore, type StoredKeyInfo } from '../platform/key-store.js';
 import { parseKeyRequest, type KeyPolicyView, type KeyReply, type KeysState } from '../protocol/keys.js';
+import type { ManagedKeyList } from './managed-keys.js';
 
 export interface KeyServiceDeps {
   store(): Promise<KeyStore>;
@@ -18,12 +19,16 @@ export interface KeyServiceDeps {
   warn?(message: string): void;
   /** Locking also drops what was decrypted with the keys (the opened-message cache). */
   onLock?(): void;
+  /** The organisation's keys from the native host (asked only when the policy's keys.managedSource is 'host'). */
+  managedKeys?(): Promise<ManagedKeyList>;
 }
 
 export interface KeyListView {
   keys: StoredKeyInfo[];
   problems: { id: string; message: string }[];
   locked: boolean;
+  /** Present when the policy names the host as a key source: listed, never exported or deleted here. */
+  managed?: ManagedKeyList;
 }
 
 export class KeyService {
@@ -73,6 +78,18 @@ export class KeyService {
     this.timer = minutes > 0 ? this.deps.setTimer(() => this.lock(), minutes * 60_000) : undefined;
   }
 
+  private async managed(): Promise<ManagedKeyList | undefined> {
+    if (!this.deps.managedKeys || (await this.deps.policy()).managedSource !== 'host') return undefined;
+    return this.deps.managedKeys();
+  }
+
+  /** A managed key is the organisation's: it has no record here, and the page offers no such action. */
+  private async refuseManaged(id: string, store: KeyStore, what: string): Promise<void> {
+    if ((await store.list()).some((k) => k.id === id)) return;
+    const managed = await this.managed().catch(() => undefined);
+    if (managed?.keys.some((k) => k.id === id)) throw new UnsealError('usage', `this key is managed by your organisation and cannot be ${what} here`);
+  }
+
   async state(): Promise<KeysState> {
     const [p, policy] = await Promise.all([(await this.deps.store()).protection(), this.deps.policy()]);
     if (p.mode === 'device' && this.session) this.lock();
@@ -105,7 +122,8 @@ export class KeyService {
           await this.loadKeys().catch(() => undefined);
           problems = this.problems;
         }
-        const view: KeyListView = { keys, problems, locked: st.locked };
+        const managed = await this.managed();
+        const view: KeyListView = { keys, problems, locked: st.locked, ...(managed ? { managed } : {}) };
         return view;
       }
       case 'keys.preview': {
@@ -124,11 +142,13 @@ export class KeyService {
         return r;
       }
       case 'keys.remove':
+        await this.refuseManaged(req.id, store, 'deleted');
         await store.remove(req.id);
         this.keys = undefined;
         return true;
       case 'keys.export': {
         if (!(await this.deps.policy()).exportAllowed) throw new UnsealError('usage', 'your organisation does not allow exporting keys');
+        await this.refuseManaged(req.id, store, 'exported');
         if (req.password.length < 4) throw new UnsealError('usage', 'choose an export password of at least 4 characters');
         void this.touch();
         return store.exportKey(req.id, req.password, this.session);

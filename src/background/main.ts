@@ -16,6 +16,7 @@ import { openKeyStore, type KeyStore } from '../platform/key-store.js';
 import { loadEffectivePolicy } from '../platform/policy.js';
 import { isKeyRequest } from '../protocol/keys.js';
 import { KeyService } from './key-service.js';
+import { ManagedKeys } from './managed-keys.js';
 import { NativeHostClient, connectUnsealHost } from '../platform/native-host.js';
 import { onRenderConnect } from '../platform/render-port.js';
 import { firstTimeThisSession, notifyWithViewer, onActionClicked, onViewerNotificationClicked, openInDefaultBrowser, openKeysPage, openViewer, registerViewerMenu, uiText } from '../platform/ui.js';
@@ -164,6 +165,8 @@ const store = (): Promise<KeyStore> => {
   return keyStore;
 };
 const opened = new OpenedCache();
+/** The organisation's keys held by the native host (policy keys.managedSource: 'host'). */
+const managedKeys = new ManagedKeys(host);
 /** The key store session (passphrase unlock, idle lock) and the keys page's requests. */
 const keyService = new KeyService({
   store,
@@ -172,6 +175,7 @@ const keyService = new KeyService({
   clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
   warn: (m) => console.warn(m),
   onLock: () => opened.clear(),
+  managedKeys: () => managedKeys.list(),
 });
 
 const pipelineDeps: PipelineDeps = {
@@ -184,6 +188,7 @@ const pipelineDeps: PipelineDeps = {
   audit: (event) => void host.audit({ ...event, addonVersion: ADDON_VERSION }),
   keyUsed: (id) => void store().then((s) => s.markUsed(id)).catch(() => undefined),
   policy: () => effectivePolicyNow(),
+  managedKeys: (opts) => managedKeys.source(opts),
 };
 
 // ---- admin policy: actions after a verdict, decrypted copies, the status page ----

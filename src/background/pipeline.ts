@@ -16,6 +16,8 @@ import type { AuditEvent } from '../protocol/native.js';
 import type { ScanVerdict } from '../protocol/scan.js';
 import { blocked, modelFor, type KeySource, type OpenedForDisplay } from './render-model.js';
 import { loadCertificates } from '../core/keys/load.js';
+import type { RemoteKeySource } from '../core/cms/decrypt.js';
+import { isRetired, type RemoteKeyWithLabel } from './managed-keys.js';
 import { DEFAULT_POLICY, algorithmToken, type EffectivePolicy, type PolicyAlgorithm } from '../core/policy/index.js';
 
 export type AuditSink = (event: AuditEvent) => void;
@@ -32,6 +34,13 @@ export interface PipelineDeps {
   keyUsed?(id: string): void;
   /** The effective admin/user policy (src/platform/policy.ts); the safe defaults when absent. */
   policy?(): Promise<EffectivePolicy>;
+  /**
+   * The organisation's keys held by the native host (background ManagedKeys), asked only when the
+   * policy's keys.managedSource is 'host'; `retired: false` leaves expired encryption keys out.
+   */
+  managedKeys?(opts: { retired: boolean }): Promise<RemoteKeySource & { readonly keys: readonly RemoteKeyWithLabel[] }>;
+  /** Clock for the retired-key rule (tests). */
+  now?(): number;
 }
 
 export interface MessageRef {
@@ -137,8 +146,14 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   let keySource: KeySource = 'unseal';
   let extraLayers: LayerSummary[] = [];
   const trustAnchors = [...anchorsFrom(keys), ...(await policyAnchors(policy.signatures.trustAnchors))];
+  // keys.retainRetiredKeys: false ⇒ expired encryption keys are kept in the store but never decrypt.
+  const now = deps.now?.() ?? Date.now();
+  const usable = policy.keys.retainRetiredKeys ? keys : keys.filter((k) => !k.certificate || !isRetired(k.certificate, now));
+  // The host being down only costs the organisation's keys; the user's own still work.
+  const remote =
+    policy.keys.managedSource === 'host' && deps.managedKeys ? await deps.managedKeys({ retired: policy.keys.retainRetiredKeys }).catch(() => undefined) : undefined;
   try {
-    opened = await openMessage(deps.crypto, raw, { keys }, { trustAnchors });
+    opened = await openMessage(deps.crypto, raw, { keys: usable, ...(remote && remote.keys.length > 0 ? { remote } : {}) }, { trustAnchors });
   } catch (e) {
     if (!(e instanceof UnsealError) || e.kind !== 'no_matching_recipient') {
       const err = isUnsealError(e) ? e : new UnsealError('internal', e instanceof Error ? e.message : String(e));
@@ -160,7 +175,8 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
       return blocked({ kind: 'error', errorKind: err.kind, message: err.message });
     }
   }
-  for (const l of opened.layers) if (l.type !== 'signed' && l.usedKeyId) deps.keyUsed?.(l.usedKeyId);
+  for (const l of opened.layers) if (l.type !== 'signed' && l.usedKeyId && !l.usedRemoteKey) deps.keyUsed?.(l.usedKeyId);
+  if (opened.layers.some((l) => l.type !== 'signed' && l.usedRemoteKey)) keySource = 'managed';
 
   const algorithms = algorithmsOf(opened, extraLayers);
   const forbidden = algorithms.filter((a) => policy.algorithms.forbidden.includes(a));
@@ -182,7 +198,7 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   deps.audit({
     event: 'decrypted',
     ...ref(msg),
-    // The key's public-key hash (KeyRecord.id); Thunderbird's own keys are not known to us.
+    // The key's public-key hash (KeyRecord.id, also for the organisation's keys); Thunderbird's own keys are not known to us.
     ...(first?.usedKeyId ? { keyFingerprint: first.usedKeyId } : {}),
     ...(first ? { algorithm: first.contentAlgorithm } : keySource === 'thunderbird' && extraLayers[0]?.algorithm ? { algorithm: extraLayers[0].algorithm } : {}),
     ciphertextSha256: await sha256(deps.crypto, raw),
@@ -194,7 +210,7 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   if (opened.innermost.length > maxBytes) {
     // Never clean: too large for the policy's limit is "not scanned", shown only in warn mode.
     const verdict: ScanVerdict = { verdict: 'unscanned', reason: 'too_large', message: `the decrypted message (${opened.innermost.length} bytes) is larger than the policy's limit of ${policy.message.maxSizeMB} MB` };
-    return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys);
+    return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys, remote?.keys);
   }
 
   progress('scanning', opened.innermost.length);
@@ -217,14 +233,15 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   if (timedOut && verdict.verdict === 'unscanned' && !opts.signal?.aborted) {
     verdict = { verdict: 'unscanned', reason: 'timeout', message: `the scan took longer than the policy's limit of ${policy.scan.timeLimitSeconds} s` };
   }
-  return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys);
+  return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys, remote?.keys);
 }
 
 /** The security line names the stored key that opened the message (its label in the key list). */
-function withKeyLabel(r: OpenedForDisplay, opened: OpenedMessage, keys: readonly KeyRecord[]): OpenedForDisplay {
+function withKeyLabel(r: OpenedForDisplay, opened: OpenedMessage, keys: readonly KeyRecord[], managed: readonly RemoteKeyWithLabel[] = []): OpenedForDisplay {
   const used = opened.layers.find((l) => l.type !== 'signed' && l.usedKeyId);
   const id = used && used.type !== 'signed' ? used.usedKeyId : undefined;
-  const label = id ? keys.find((k) => k.id === id)?.friendlyName : undefined;
+  const remote = used && used.type !== 'signed' && used.usedRemoteKey;
+  const label = id ? (remote ? managed.find((k) => k.id === id)?.label : keys.find((k) => k.id === id)?.friendlyName) : undefined;
   if (!label || (r.model.kind !== 'clean' && r.model.kind !== 'unscanned-allowed')) return r;
   return { ...r, model: { ...r.model, keyLabel: label } };
 }

@@ -8,7 +8,8 @@ import type { Layer } from '../core/unwrap/layers.js';
 import type { AttachmentSummary, HeaderSummary, LayerSummary, RenderModel, ShownContent, SignatureSummary } from '../protocol/render.js';
 import type { ScanVerdict } from '../protocol/scan.js';
 
-export type KeySource = 'unseal' | 'thunderbird';
+/** unseal: the user's own key; managed: the organisation's key held by the native host; thunderbird: Thunderbird's own decryption. */
+export type KeySource = 'unseal' | 'managed' | 'thunderbird';
 
 export interface OpenedForDisplay {
   readonly model: RenderModel;

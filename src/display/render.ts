@@ -144,7 +144,17 @@ function securityBlock(doc: Document, text: Text, m: ShownContent & { scan?: { e
   const parts: string[] = [];
   if (enc) parts.push(enc.algorithm ? text('security_encrypted', [enc.algorithm]) : text('security_encrypted_unknown'));
   else parts.push(text('security_not_encrypted'));
-  parts.push(m.keySource === 'thunderbird' ? text('security_key_thunderbird') : m.keyLabel ? text('security_key_unseal_label', [m.keyLabel]) : text('security_key_unseal'));
+  parts.push(
+    m.keySource === 'thunderbird'
+      ? text('security_key_thunderbird')
+      : m.keySource === 'managed'
+        ? m.keyLabel
+          ? text('security_key_managed_label', [m.keyLabel])
+          : text('security_key_managed')
+        : m.keyLabel
+          ? text('security_key_unseal_label', [m.keyLabel])
+          : text('security_key_unseal'),
+  );
   if (m.scan) parts.push(m.scan.signatures ? text('security_scanned_sigs', [m.scan.engine, m.scan.signatures]) : text('security_scanned', [m.scan.engine]));
   else parts.push(text('security_not_scanned'));
   for (const p of parts) box.append(el(doc, 'p', undefined, p));

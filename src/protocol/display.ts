@@ -112,7 +112,7 @@ export interface DisplayReportBody {
   /** Signature names of the findings shown (infected): names only, never content. */
   readonly findingSignatures?: readonly string[];
   /** Clean messages: where the key came from, and per signer 'invalid' or the certificate status. */
-  readonly keySource?: 'unseal' | 'thunderbird';
+  readonly keySource?: 'unseal' | 'managed' | 'thunderbird';
   readonly signatureStates?: readonly string[];
   /** Unscanned: the reason; error: the error kind. */
   readonly renderedReason?: string;
@@ -254,7 +254,7 @@ function renderedFields(u: Record<string, unknown>): Partial<DisplayReportBody> 
   if (u['blockedBanner'] !== undefined) out.blockedBanner = bool(u, 'blockedBanner');
   if (u['saveCopyOffered'] !== undefined) out.saveCopyOffered = bool(u, 'saveCopyOffered');
   if (u['findingSignatures'] !== undefined) out.findingSignatures = strArray(u, 'findingSignatures', 1_000, 1_000);
-  if (u['keySource'] !== undefined) out.keySource = oneOf(u, 'keySource', ['unseal', 'thunderbird'] as const);
+  if (u['keySource'] !== undefined) out.keySource = oneOf(u, 'keySource', ['unseal', 'managed', 'thunderbird'] as const);
   if (u['signatureStates'] !== undefined) out.signatureStates = strArray(u, 'signatureStates', 100, 32);
   if (u['renderedReason'] !== undefined) out.renderedReason = str(u, 'renderedReason', { max: 64 });
   if (u['surface'] !== undefined) out.surface = oneOf(u, 'surface', ['pane', 'viewer'] as const);

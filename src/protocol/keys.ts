@@ -25,6 +25,8 @@ export interface KeyPolicyView {
   /** 0 = never. */
   readonly idleLockMinutes: number;
   readonly retainRetiredKeys: boolean;
+  /** 'host': the native host's organisation-managed keys are used and listed too. */
+  readonly managedSource: 'none' | 'host';
 }
 
 export interface KeysState {

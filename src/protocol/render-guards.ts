@@ -132,7 +132,7 @@ export function parseRenderModel(u: unknown): RenderModel {
 }
 
 function shownContent(u: Record<string, unknown>): ShownContent {
-  const keySource = oneOf(u, 'keySource', ['unseal', 'thunderbird'] as const);
+  const keySource = oneOf(u, 'keySource', ['unseal', 'managed', 'thunderbird'] as const);
   return {
     headers: headers(u['headers'], 'headers'),
     ...(u['protectedHeaders'] !== undefined ? { protectedHeaders: headers(u['protectedHeaders'], 'protectedHeaders') } : {}),

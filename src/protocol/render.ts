@@ -100,9 +100,9 @@ export interface ShownContent {
   readonly attachments: readonly AttachmentSummary[];
   /** Unencrypted parts that came with the message: never shown together with the decrypted ones. */
   readonly unprotectedParts: number;
-  /** Where the key came from: Unseal's store, or Thunderbird's (getRaw decrypt:true). */
-  readonly keySource: 'unseal' | 'thunderbird';
-  /** The label of the stored key that opened it (Unseal's keys only). */
+  /** Where the key came from: Unseal's store, the organisation's keys in the native host, or Thunderbird's (getRaw decrypt:true). */
+  readonly keySource: 'unseal' | 'managed' | 'thunderbird';
+  /** The label of the key that opened it (Unseal's and the organisation's keys only). */
   readonly keyLabel?: string;
   readonly warnings: readonly string[];
 }

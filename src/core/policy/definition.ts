@@ -62,7 +62,12 @@ export const POLICY_SCHEMA = object('Unseal settings (Thunderbird add-on unseal@
     exportAllowed: boolean(true, { description: 'Users may export a stored private key (as password-protected PKCS#12).' }),
     passphraseRequired: boolean(false, { description: 'The key store is locked with a passphrase the user enters once per session.' }),
     idleLockMinutes: integer(0, { min: 0, max: 10_080 }, { description: 'Lock the key store after this many idle minutes (0 = never; only with a passphrase).', userSettable: true }),
-    retainRetiredKeys: boolean(true, { description: 'Keep replaced or expired keys so that old mail stays readable.' }),
+    retainRetiredKeys: boolean(true, {
+      description: 'true: expired encryption keys ("retired") still decrypt mail addressed to them, so old mail stays readable. false: they are not used to decrypt (the user\'s own and the organisation\'s); the keys page marks them "not used (policy)" and users may delete their own.',
+    }),
+    managedSource: oneOf(['none', 'host'], 'none', {
+      description: 'none: only the user\'s own keys. host: also the organisation\'s keys that the native host serves (host-config.json managedKeys); they decrypt like the user\'s own, are shown as "managed by your organisation", and cannot be exported or deleted by the user.',
+    }),
   }),
   audit: object('The audit log of decryptions and verdicts (never message content).', {
     enabled: boolean(true, { description: 'Write audit events through the native host.' }),

@@ -18,10 +18,22 @@ import type { ImportPreview, ImportResult, StoredKeyInfo } from '../../platform/
 import { localizeDocument, message as t, uiLanguage } from '../../platform/key-store-i18n.js';
 import type { KeyReply, KeysState } from '../../protocol/keys.js';
 
+/** The organisation's keys as the background lists them (background/managed-keys.ts ManagedKeyView). */
+interface ManagedView {
+  id: string;
+  label: string;
+  summary: KeySummary;
+  lifecycle: StoredKeyInfo['lifecycle'];
+  usage: { encryption: boolean; signing: boolean };
+  identity: string;
+}
+
 interface ListView {
   keys: StoredKeyInfo[];
   problems: { id: string; message: string }[];
   locked: boolean;
+  /** Only when the policy names the native host as a key source. */
+  managed?: { keys: ManagedView[]; problems: string[]; unavailable?: string };
 }
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -235,7 +247,17 @@ function formatDate(ms: number | undefined): string {
   }
 }
 
+/** keys.retainRetiredKeys: false — retired keys are listed but the background does not use them. */
+function retiredUnused(lifecycle: StoredKeyInfo['lifecycle']): boolean {
+  return lifecycle === 'retired' && state?.policy.retainRetiredKeys === false;
+}
+
 function badge(lifecycle: StoredKeyInfo['lifecycle'], usage: { encryption: boolean; signing: boolean }): HTMLElement {
+  if (retiredUnused(lifecycle)) {
+    const b = el('span', { text: t('keys_status_retired_unused'), className: 'badge retired unused' });
+    b.dataset['status'] = 'retired-unused';
+    return b;
+  }
   const text =
     lifecycle === 'retired'
       ? t('keys_status_retired')
@@ -386,6 +408,28 @@ async function removeKey(id: string): Promise<void> {
   }
 }
 
+/** An organisation key: details only — no export, no delete (the private key is the host's). */
+function managedItem(k: ManagedView): HTMLLIElement {
+  const li = keyCard(k.label, k.summary, k.usage, k.lifecycle, { id: k.id, details: true });
+  li.classList.add('managed');
+  li.dataset['managed'] = 'true';
+  li.querySelector('details')?.removeAttribute('open');
+  li.querySelector('.key-head')!.append(el('span', { text: t('keys_managed_badge'), className: 'badge managed' }));
+  return li;
+}
+
+function renderManaged(m: ListView['managed']): void {
+  const section = $('managed-section');
+  section.hidden = !m;
+  document.body.dataset['managedKeys'] = String(m?.keys.length ?? 0);
+  if (!m) return;
+  $('managed-list').replaceChildren(...m.keys.map(managedItem));
+  const lines = [...(m.unavailable ? [t('keys_managed_unavailable', m.unavailable)] : []), ...m.problems.map((p) => t('keys_managed_problem', p))];
+  const problems = $('managed-problems');
+  problems.textContent = lines.join(' ');
+  problems.hidden = lines.length === 0;
+}
+
 /** Keys grouped by identity: dual key pairs (separate encryption and signing keys) under one heading. */
 function groups(keys: StoredKeyInfo[]): HTMLLIElement[] {
   const by = new Map<string, StoredKeyInfo[]>();
@@ -408,9 +452,11 @@ async function refresh(): Promise<void> {
       setStatus(t('keys_storage_failed', r.message), 'error');
       return;
     }
-    const { keys, problems: p } = r.value;
+    const { keys, problems: p, managed } = r.value;
     $('key-list').replaceChildren(...groups(keys));
     $('empty').hidden = keys.length > 0;
+    renderManaged(managed);
+    $('retired-note').hidden = ![...keys, ...(managed?.keys ?? [])].some((k) => retiredUnused(k.lifecycle));
     document.body.dataset['keys'] = String(keys.length);
     // Keys that are stored but cannot be opened (altered or from another profile).
     const problems = $('problems');

@@ -18,7 +18,7 @@ async function setup(policy: Partial<KeyPolicyView> = {}) {
   let locks = 0;
   const svc = new KeyService({
     store: async () => store,
-    policy: async () => ({ importAllowed: true, exportAllowed: true, passphraseRequired: false, idleLockMinutes: 15, retainRetiredKeys: true, ...policy }),
+    policy: async () => ({ importAllowed: true, exportAllowed: true, passphraseRequired: false, idleLockMinutes: 15, retainRetiredKeys: true, managedSource: 'none' as const, ...policy }),
     setTimer: (fn, ms) => timers.push({ fn, ms }) - 1,
     clearTimer: (h) => void (timers[h as number] = { fn: () => undefined, ms: -1 }),
     onLock: () => locks++,
@@ -64,5 +64,33 @@ describe('KeyService', () => {
     const pv = await req.svc.handle({ type: 'keys.preview', bytes: ALICE_P12, password: 'demo', filename: 'a.p12' }, true);
     if (!pv.ok) throw new Error(pv.message);
     expect(await req.svc.handle({ type: 'keys.commit', token: (pv.value as { token: string }).token, ids: [] }, true)).toMatchObject({ ok: false, message: expect.stringMatching(/requires a passphrase/) });
+  });
+});
+
+describe('KeyService: keys managed by the organisation', () => {
+  const managed = { keys: [{ id: 'f'.repeat(64), label: 'Team', summary: { emails: [], keyUsage: [], extKeyUsage: [], algorithm: 'rsa' as const }, status: 'valid' as const, lifecycle: 'valid' as const, usage: { encryption: true, signing: false }, identity: 'key:f' }], problems: [] };
+  async function svc(managedSource: 'none' | 'host') {
+    const store = await openKeyStore({ dbName: 'svc-managed', crypto: webcrypto.subtle as SubtleCrypto, indexedDB: new IDBFactory() as unknown as globalThis.IDBFactory, passphraseIterations: 1000 });
+    let asked = 0;
+    const s = new KeyService({
+      store: async () => store,
+      policy: async () => ({ importAllowed: true, exportAllowed: true, passphraseRequired: false, idleLockMinutes: 0, retainRetiredKeys: true, managedSource }),
+      setTimer: () => 0,
+      clearTimer: () => undefined,
+      managedKeys: async () => (asked++, managed),
+    });
+    return { s, asked: () => asked };
+  }
+
+  it("lists them only when the policy's managedSource is 'host'; refuses to export or delete them", async () => {
+    const off = await svc('none');
+    expect(await off.s.handle({ type: 'keys.list' }, true)).toMatchObject({ ok: true, value: { keys: [] } });
+    expect(((await off.s.handle({ type: 'keys.list' }, true)) as { value: { managed?: unknown } }).value.managed).toBeUndefined();
+    expect(off.asked()).toBe(0);
+    const on = await svc('host');
+    expect(await on.s.handle({ type: 'keys.list' }, true)).toMatchObject({ ok: true, value: { managed } });
+    const id = 'f'.repeat(64);
+    expect(await on.s.handle({ type: 'keys.remove', id }, true)).toMatchObject({ ok: false, kind: 'usage', message: expect.stringContaining('managed by your organisation') });
+    expect(await on.s.handle({ type: 'keys.export', id, password: 'long enough' }, true)).toMatchObject({ ok: false, kind: 'usage', message: expect.stringContaining('managed by your organisation') });
   });
 });

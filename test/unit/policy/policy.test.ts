@@ -11,7 +11,7 @@ describe('policy validation', () => {
     expect(DEFAULT_POLICY.origin['scanner.required']).toEqual({ source: 'default', locked: false, userMayChange: true });
     // The key-lifecycle code reads these names.
     const k: EffectivePolicy['keys'] = DEFAULT_POLICY.keys;
-    expect(Object.keys(k).sort()).toEqual(['exportAllowed', 'idleLockMinutes', 'importAllowed', 'passphraseRequired', 'retainRetiredKeys']);
+    expect(Object.keys(k).sort()).toEqual(['exportAllowed', 'idleLockMinutes', 'importAllowed', 'managedSource', 'passphraseRequired', 'retainRetiredKeys']);
   });
 
   it('reports path, expected and got; unknown keys are errors', () => {
