@@ -44,7 +44,7 @@ export interface DisplayReport {
   attachmentCount?: number;
   blockedBanner?: boolean;
   findingSignatures?: string[];
-  keySource?: 'unseal' | 'thunderbird';
+  keySource?: 'unseal' | 'managed' | 'thunderbird';
   signatureStates?: string[];
   renderedReason?: string;
   /** 'viewer' when the Unseal viewer tab sent it; absent/'pane' from the message display script. */
