@@ -397,6 +397,7 @@ const UNSCANNED_KEYS: Record<Extract<RenderModel, { kind: 'unscanned' }>['reason
   misconfigured: 'unscanned_misconfigured',
   cancelled: 'unscanned_cancelled',
   protocol_error: 'unscanned_protocol_error',
+  not_scannable: 'unscanned_not_scannable',
 };
 
 /** Builds the view for `model` (not `plain`: the gate gives Thunderbird's content back for that). */

@@ -11,6 +11,8 @@ export interface MessagePart {
   readonly filename?: string;
   /** Decoded on demand, so a large message is not held twice over while parts wait for the scanner. */
   readonly data: () => Uint8Array;
+  /** Content no scanner can see (encrypted inside the plaintext, or unreadable): never clean. */
+  readonly opaque?: 'encrypted' | 'unreadable';
 }
 
 /** Every decoded leaf part and every nested message/rfc822 as a whole. Throws on unparseable MIME. */
@@ -20,6 +22,7 @@ export function splitMessage(bytes: Uint8Array): MessagePart[] {
     contentType: p.contentType,
     ...(p.filename !== undefined ? { filename: p.filename } : {}),
     data: p.data,
+    ...(p.opaque !== undefined ? { opaque: p.opaque } : {}),
   }));
 }
 

@@ -36,6 +36,7 @@ interface Target {
   readonly data: () => Uint8Array;
   readonly contentType?: string;
   readonly filename?: string;
+  readonly opaque?: 'encrypted' | 'unreadable';
 }
 
 export async function scanMessage(bytes: Uint8Array, scanner: Scanner, opts: ScanMessageOptions = {}): Promise<ScanVerdict> {
@@ -77,6 +78,16 @@ export async function scanMessage(bytes: Uint8Array, scanner: Scanner, opts: Sca
 
 async function scanOne(scanner: Scanner, t: Target, opts: ScanMessageOptions): Promise<PartVerdict> {
   if (opts.signal?.aborted) return { verdict: 'unscanned', reason: 'cancelled', message: 'scan cancelled' };
+  if (t.opaque) {
+    // Its data() throws by design; say why nobody could scan it rather than "could not decode".
+    let why = t.opaque === 'encrypted' ? 'encrypted content inside the decrypted message is not decrypted' : 'the content could not be read';
+    try {
+      t.data();
+    } catch (e) {
+      why = messageOf(e);
+    }
+    return { verdict: 'unscanned', reason: 'not_scannable', message: why };
+  }
   let data: Uint8Array;
   try {
     data = t.data();

@@ -296,6 +296,7 @@ const UNSCANNED_REASONS: readonly UnscannedReason[] = [
   'misconfigured',
   'cancelled',
   'protocol_error',
+  'not_scannable',
 ];
 
 /** Strings in an audit event that look like key or content material are refused outright. */

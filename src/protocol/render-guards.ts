@@ -27,6 +27,7 @@ const UNSCANNED_REASONS: readonly (UnscannedReason | 'host_missing' | 'host_erro
   'misconfigured',
   'cancelled',
   'protocol_error',
+  'not_scannable',
   'host_missing',
   'host_error',
 ];

@@ -9,7 +9,9 @@ export type UnscannedReason =
   | 'engine_error'
   | 'misconfigured'
   | 'cancelled'
-  | 'protocol_error';
+  | 'protocol_error'
+  /** Part of the decrypted message is itself encrypted or unreadable, so no scanner saw it. */
+  | 'not_scannable';
 
 export interface Finding {
   /** Where in the message, e.g. `attachments/2 invoice.zip › eicar.com`, or `message` for the whole entity. */

@@ -45,6 +45,19 @@ describe('scanMessage with a real clamd', () => {
     expect(await scanMessage(plainMessage(), scanner)).toMatchObject({ verdict: 'clean', scannedParts: 2 });
   });
 
+  it('a message holding encrypted content is unscanned (not_scannable) and names that part', async () => {
+    const crlf = (t: string) => t.replace(/\r?\n/g, '\r\n');
+    // multipart/encrypted (PGP/MIME) inside decrypted mail: nobody decrypts it, so nobody scanned it.
+    const msg = crlf(
+      'Subject: fwd\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: text/plain\n\nsee below\n--o\n' +
+        'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=e\n\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e\n' +
+        'Content-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\nhQEMA0\n-----END PGP MESSAGE-----\n--e--\n--o--\n',
+    );
+    const v = await scanMessage(new TextEncoder().encode(msg), scanner);
+    expect(v).toMatchObject({ verdict: 'unscanned', reason: 'not_scannable' });
+    if (v.verdict === 'unscanned') expect(v.message).toMatch(/encrypted content/);
+  });
+
   it('scans a non-message as one object in object mode', async () => {
     expect(await scanMessage(eicarBytes(), scanner, { mode: 'object', name: 'x.com' })).toMatchObject({
       verdict: 'infected',
