@@ -192,7 +192,8 @@ describe('hello', () => {
   it('treats a host that exits before answering hello as unavailable with the install hint', async () => {
     const { client, ports } = setup(() => {});
     const p = client.scan(bytes(10));
-    await tick();
+    // scan() hashes the plaintext (WebCrypto, async) before it connects: wait for the port.
+    await until(() => ports.length > 0);
     ports[0]!.drop();
     expectUnscanned(await p, 'unavailable', /did not start or exited before answering\. If it is not installed, run `unseal host install/);
   });
@@ -491,7 +492,7 @@ describe('health and audit', () => {
 
     const missing = setup(() => {});
     const a = missing.client.audit({ event: 'blocked' });
-    await tick();
+    await until(() => missing.ports.length > 0);
     missing.port().drop('No such native application unseal_host');
     expect(await a).toBe(false);
   });
