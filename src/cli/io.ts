@@ -24,6 +24,8 @@ const IO_REASONS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   ENOTDIR: 'a part of the path is not a directory',
+  EPIPE: 'the reader closed the pipe',
+  ENOSPC: 'no space left on the device',
 };
 
 /** "cannot read x: no such file (ENOENT)" */

@@ -1,6 +1,8 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { EXIT_CODES, toUnsealError } from '../core/errors.js';
 import { checkMessageSize } from '../core/unwrap/input-detect.js';
-import type { CliIo, Command } from './io.js';
+import { ioMessage, type CliIo, type Command } from './io.js';
 
 const USAGE = `usage: unseal <command> [options]
 
@@ -72,7 +74,16 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_CODES[err.kind];
   }
   // Verdict exit codes (10, 11) still print their report; error exits never print.
-  if (code === 0 || code >= 10) for (const c of chunks) await writeOut(c);
+  if (code === 0 || code >= 10) {
+    try {
+      for (const c of chunks) await writeOut(c);
+    } catch (e) {
+      // A closed pipe or a full disk: a verdict or plaintext that did not arrive whole must not
+      // look like success to the script reading it.
+      io.err(`unseal: io: ${ioMessage('cannot write to standard output', e)}`);
+      return EXIT_CODES.io;
+    }
+  }
   return code;
 }
 
@@ -80,9 +91,23 @@ function writeOut(c: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(c, (e) => (e ? reject(e) : resolve())));
 }
 
-// Only when run as the CLI entry point (the bundle), not when imported by tests.
-const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('unseal.mjs');
-if (isEntry) {
+/**
+ * Only when run as the CLI entry point (the bundle), not when imported by tests. argv[1] may be a
+ * symlink to the bundle (`npm link`, a package's `bin`), so compare real paths.
+ */
+function isEntryPoint(): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // The write callback reports the error; without a listener the stream would also throw it.
+  process.stdout.on('error', () => {});
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
