@@ -16,9 +16,9 @@ import type { AuditEvent } from '../protocol/native.js';
 import type { ScanVerdict } from '../protocol/scan.js';
 import { blocked, modelFor, type KeySource, type OpenedForDisplay } from './render-model.js';
 import { loadCertificates } from '../core/keys/load.js';
-import type { RemoteKeySource } from '../core/cms/decrypt.js';
-import { isRetired, type RemoteKeyWithLabel } from './managed-keys.js';
-import { DEFAULT_POLICY, algorithmToken, type EffectivePolicy, type PolicyAlgorithm } from '../core/policy/index.js';
+import type { RemoteKeyWithLabel } from './managed-keys.js';
+import type { EffectivePolicy } from '../core/policy/index.js';
+import { auditUnderPolicy, keyMaterial, layerAlgorithms, policyOrDefault, refusedByPolicy, scanWithinTimeLimit, tooLargeForPolicy, weakEncryptionWarnings, type ManagedKeySource } from './policy-gates.js';
 
 export type AuditSink = (event: AuditEvent) => void;
 
@@ -38,7 +38,7 @@ export interface PipelineDeps {
    * The organisation's keys held by the native host (background ManagedKeys), asked only when the
    * policy's keys.managedSource is 'host'; `retired: false` leaves expired encryption keys out.
    */
-  managedKeys?(opts: { retired: boolean }): Promise<RemoteKeySource & { readonly keys: readonly RemoteKeyWithLabel[] }>;
+  managedKeys?: ManagedKeySource;
   /** Clock for the retired-key rule (tests). */
   now?(): number;
 }
@@ -107,12 +107,6 @@ async function policyAnchors(pems: readonly string[]): Promise<Uint8Array[]> {
   return out;
 }
 
-/** The content-encryption algorithms of every encryption layer, as policy tokens. */
-function algorithmsOf(opened: OpenedMessage, extra: readonly LayerSummary[]): PolicyAlgorithm[] {
-  const names = [...extra.map((l) => l.algorithm), ...opened.layers.map((l) => (l.type === 'signed' ? undefined : l.contentAlgorithm))];
-  return names.map((n) => (n ? algorithmToken(n) : undefined)).filter((t): t is PolicyAlgorithm => t !== undefined);
-}
-
 function ref(msg: MessageRef): { messageId?: string; folder?: string } {
   return { ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}), ...(msg.folderPath ? { folder: msg.folderPath } : {}) };
 }
@@ -129,9 +123,9 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   }
   if (findSmimeParts(root).every((p) => p.kind === 'multipart-signed')) return blocked({ kind: 'plain' });
 
-  const policy = deps.policy ? await deps.policy().catch(() => DEFAULT_POLICY) : DEFAULT_POLICY;
-  // audit.enabled: false ⇒ no audit events from this message (destination/path are the host's configuration).
-  if (!policy.audit.enabled) deps = { ...deps, audit: () => undefined };
+  // The policy's decisions live in policy-gates.ts (shared with the re-scan): audit, keys, algorithms, size, time limit.
+  const policy = await policyOrDefault(deps.policy);
+  deps = { ...deps, audit: auditUnderPolicy(policy, deps.audit) };
   let keys: readonly KeyRecord[];
   try {
     keys = await deps.loadKeys();
@@ -146,14 +140,10 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   let keySource: KeySource = 'unseal';
   let extraLayers: LayerSummary[] = [];
   const trustAnchors = [...anchorsFrom(keys), ...(await policyAnchors(policy.signatures.trustAnchors))];
-  // keys.retainRetiredKeys: false ⇒ expired encryption keys are kept in the store but never decrypt.
-  const now = deps.now?.() ?? Date.now();
-  const usable = policy.keys.retainRetiredKeys ? keys : keys.filter((k) => !k.certificate || !isRetired(k.certificate, now));
-  // The host being down only costs the organisation's keys; the user's own still work.
-  const remote =
-    policy.keys.managedSource === 'host' && deps.managedKeys ? await deps.managedKeys({ retired: policy.keys.retainRetiredKeys }).catch(() => undefined) : undefined;
+  // Own keys (retired ones only with keys.retainRetiredKeys), then the organisation's (keys.managedSource 'host').
+  const { material, managed } = await keyMaterial(policy, keys, deps.managedKeys, deps.now?.() ?? Date.now());
   try {
-    opened = await openMessage(deps.crypto, raw, { keys: usable, ...(remote && remote.keys.length > 0 ? { remote } : {}) }, { trustAnchors });
+    opened = await openMessage(deps.crypto, raw, material, { trustAnchors });
   } catch (e) {
     if (!(e instanceof UnsealError) || e.kind !== 'no_matching_recipient') {
       const err = isUnsealError(e) ? e : new UnsealError('internal', e instanceof Error ? e.message : String(e));
@@ -178,14 +168,13 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
   for (const l of opened.layers) if (l.type !== 'signed' && l.usedKeyId && !l.usedRemoteKey) deps.keyUsed?.(l.usedKeyId);
   if (opened.layers.some((l) => l.type !== 'signed' && l.usedRemoteKey)) keySource = 'managed';
 
-  const algorithms = algorithmsOf(opened, extraLayers);
-  const forbidden = algorithms.filter((a) => policy.algorithms.forbidden.includes(a));
-  if (forbidden.length > 0) {
-    deps.audit({ event: 'decrypt_failed', ...ref(msg), error: 'blocked_by_policy' });
-    return blocked({ kind: 'error', errorKind: 'blocked_by_policy', message: `This message is encrypted with ${forbidden.join(', ')}, which your administrator's policy does not allow.` });
+  const algorithms = layerAlgorithms(opened, extraLayers);
+  const refused = refusedByPolicy(policy, algorithms);
+  if (refused) {
+    deps.audit({ event: 'decrypt_failed', ...ref(msg), error: refused.kind });
+    return blocked({ kind: 'error', errorKind: refused.kind, message: refused.message });
   }
-  const weak = algorithms.filter((a) => policy.algorithms.warn.includes(a));
-  const policyWarnings = weak.length > 0 ? [`Weak encryption: this message is encrypted with ${[...new Set(weak)].join(', ')}.`] : [];
+  const policyWarnings = weakEncryptionWarnings(policy, algorithms);
   const modelPolicy = {
     allowUnscanned: !policy.scanner.required,
     sha1: policy.signatures.sha1,
@@ -206,34 +195,14 @@ export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: 
     size: opened.innermost.length,
   });
 
-  const maxBytes = policy.message.maxSizeMB * 1024 * 1024;
-  if (opened.innermost.length > maxBytes) {
-    // Never clean: too large for the policy's limit is "not scanned", shown only in warn mode.
-    const verdict: ScanVerdict = { verdict: 'unscanned', reason: 'too_large', message: `the decrypted message (${opened.innermost.length} bytes) is larger than the policy's limit of ${policy.message.maxSizeMB} MB` };
-    return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys, remote?.keys);
-  }
+  // Never clean: too large for the policy's limit is "not scanned", shown only in warn mode.
+  const tooLarge = tooLargeForPolicy(policy, opened.innermost.length);
+  if (tooLarge) return withKeyLabel(modelFor(opened, tooLarge, keySource, extraLayers, modelPolicy), opened, keys, managed);
 
   progress('scanning', opened.innermost.length);
   // The policy's time limit: abort the scan then, and call it a timeout (not a cancellation).
-  const limit = new AbortController();
-  const onAbort = () => limit.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    limit.abort();
-  }, policy.scan.timeLimitSeconds * 1000);
-  let verdict: ScanVerdict;
-  try {
-    verdict = await deps.scan(opened.innermost, { ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}), ...(msg.folderPath ? { folder: msg.folderPath } : {}) }, { signal: limit.signal });
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
-  if (timedOut && verdict.verdict === 'unscanned' && !opts.signal?.aborted) {
-    verdict = { verdict: 'unscanned', reason: 'timeout', message: `the scan took longer than the policy's limit of ${policy.scan.timeLimitSeconds} s` };
-  }
-  return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys, remote?.keys);
+  const verdict: ScanVerdict = await scanWithinTimeLimit(policy, opts.signal, (signal) => deps.scan(opened.innermost, ref(msg), { signal }));
+  return withKeyLabel(modelFor(opened, verdict, keySource, extraLayers, modelPolicy), opened, keys, managed);
 }
 
 /** The security line names the stored key that opened the message (its label in the key list). */
