@@ -4,6 +4,7 @@
  * attachment requests for a clean message. When the document goes away the work is cancelled, so
  * a late answer has nowhere to land — fast switching between messages cannot mix them up.
  */
+import type { ProgressMessage } from '../protocol/render.js';
 import { isRecord } from '../protocol/validate.js';
 import type { RenderPort } from '../platform/render-port.js';
 import type { MessageRef, PipelineOptions } from './pipeline.js';
@@ -20,7 +21,15 @@ export interface SessionDeps {
   open(msg: MessageRef, opts: PipelineOptions): Promise<OpenedForDisplay>;
 }
 
-export function serveRenderPort(port: RenderPort, deps: SessionDeps): void {
+/**
+ * While the pipeline works, the last progress is sent again this often. The display side gives up
+ * after ANSWER_TIMEOUT_MS (8 s) of silence — that catches a background that died, not a big
+ * message: one stage (decrypting 100 MB of 3DES, a slow scanner) can take far longer, and its own
+ * limits (scan.timeLimitSeconds, the host's timeouts) bound it.
+ */
+export const HEARTBEAT_MS = 2_000;
+
+export function serveRenderPort(port: RenderPort, deps: SessionDeps, heartbeatMs = HEARTBEAT_MS): void {
   const abort = new AbortController();
   let opened: Promise<OpenedForDisplay | undefined> | undefined;
   port.onDisconnect(() => abort.abort());
@@ -44,12 +53,25 @@ export function serveRenderPort(port: RenderPort, deps: SessionDeps): void {
         port.post({ type: 'result', model: { kind: 'error', errorKind: 'no_message', message: 'Unseal could not tell which message this window shows.' } });
         return undefined;
       }
-      const r = await deps.open(msg, {
-        signal: abort.signal,
-        onProgress: (stage, bytes) => port.post({ type: 'progress', stage, ...(bytes !== undefined ? { bytes } : {}) }),
-      });
-      if (!abort.signal.aborted) port.post({ type: 'result', model: r.model });
-      return r;
+      let last: ProgressMessage | undefined;
+      const beat = setInterval(() => {
+        // A pipeline that ignores the abort must not keep a timer alive for a closed document.
+        if (abort.signal.aborted) clearInterval(beat);
+        else if (last) port.post(last);
+      }, heartbeatMs);
+      try {
+        const r = await deps.open(msg, {
+          signal: abort.signal,
+          onProgress: (stage, bytes) => {
+            last = { type: 'progress', stage, ...(bytes !== undefined ? { bytes } : {}) };
+            port.post(last);
+          },
+        });
+        if (!abort.signal.aborted) port.post({ type: 'result', model: r.model });
+        return r;
+      } finally {
+        clearInterval(beat);
+      }
     } catch (e) {
       // Fail closed with a reason; never a half-rendered message.
       port.post({ type: 'result', model: { kind: 'error', errorKind: 'internal', message: e instanceof Error ? e.message : String(e) } });

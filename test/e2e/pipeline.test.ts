@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANSWER_TIMEOUT_MS } from '../../src/display/gate.js';
 import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
@@ -30,7 +31,7 @@ describe('decrypt → scan → render in Thunderbird', () => {
     dir = mkdtempSync(join(tmpdir(), 'unseal-e2e-pipeline-'));
     s = makeSamples(join(dir, 'samples'));
     clamd = await startClamd({ alertExceedsMax: true });
-    const all: Sample[] = [s.clean, s.infected, s.scannerDown, s.hostMissing, s.noKey, s.nss, ...s.rapid, s.opaque, s.medium, s.large, s.large3des, s.signedEncrypted, s.plain];
+    const all: Sample[] = [s.clean, s.infected, s.scannerDown, s.hostMissing, s.slowScan, s.noKey, s.nss, ...s.rapid, s.opaque, s.medium, s.large, s.large3des, s.signedEncrypted, s.plain];
     tb = await Thunderbird.start({
       xpi: builtXpi(),
       p7mExternal: true,
@@ -191,6 +192,30 @@ describe('decrypt → scan → render in Thunderbird', () => {
       });
     }, 120_000);
   }
+
+  it('slow-scan: a scanner that takes longer than the display\'s 8 s silence limit still ends in the verdict, not "stalled"', async () => {
+    await scenario('slow-scan', async (ctx) => {
+      // clamd frozen: the scan hangs inside the host (its own limit is 120 s) while the add-on waits.
+      clamd.kill('SIGSTOP');
+      let sel: { selectedAt: number };
+      try {
+        sel = await tb.selectMessage(s.slowScan.subject);
+        await new Promise((r) => setTimeout(r, ANSWER_TIMEOUT_MS + 3_000));
+        const during = await tb.reportsFor(s.slowScan.messageId, sel.selectedAt);
+        ctx.metrics['reports_while_frozen'] = during.length;
+        expect(during.filter((r) => r.rendered !== undefined)).toEqual([]);
+        expect(during.every((r) => !r.thunderbirdContentVisible)).toBe(true);
+      } finally {
+        clamd.kill('SIGCONT');
+      }
+      const r = await tb.waitForRendered(s.slowScan.messageId, sel.selectedAt, 60_000);
+      ctx.ms = r.at - sel.selectedAt;
+      ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'slow-scan.png'));
+      expect(ctx.ms).toBeGreaterThan(ANSWER_TIMEOUT_MS);
+      expect(r.rendered).toBe('clean');
+      expect(r.renderedTextSha256).toBe(digest(s.slowScan.text!));
+    });
+  }, 120_000);
 
   it('the audit log has decryption and verdict events, and no plaintext', async () => {
     await waitForAudit();

@@ -92,6 +92,7 @@ export function makeSamples(dir: string) {
 
   const scannerDown = one('scanner-down', '[sample] scanner down', 'SCANNER-DOWN-MARKER');
   const hostMissing = one('host-missing', '[sample] host missing', 'HOST-MISSING-MARKER');
+  const slowScan = one('slow-scan', '[sample] slow scanner', 'SLOW-SCAN-MARKER');
   const noKey = one('no-key', '[sample] no key', 'NO-KEY-MARKER', OTHER.cert);
   const nss = one('nss-key', '[sample] key only in Thunderbird', 'NSS-KEY-MARKER', NSS_ONLY.cert);
   const rapid = [1, 2, 3, 4, 5].map((n) => one(`rapid-${n}`, `[sample] rapid ${n}`, `RAPID-${n}-MARKER`));
@@ -119,5 +120,5 @@ export function makeSamples(dir: string) {
     execFileSync('openssl', ['pkcs12', '-export', '-inkey', NSS_ONLY.key, '-in', NSS_ONLY.cert, '-passout', `pass:${password}`, '-out', out]);
     return out;
   };
-  return { clean, infected, scannerDown, hostMissing, noKey, nss, rapid, opaque, large, large3des, medium, signedEncrypted, plain, nssOnlyP12 };
+  return { clean, infected, scannerDown, hostMissing, slowScan, noKey, nss, rapid, opaque, large, large3des, medium, signedEncrypted, plain, nssOnlyP12 };
 }

@@ -48,6 +48,30 @@ describe('render session', () => {
     expect(s.posted[3]).toMatchObject({ type: 'attachment-error', index: 5 });
   });
 
+  it('a stage that takes longer than the display\'s silence limit keeps the port alive with repeated progress, and stops after the result', async () => {
+    const s = scriptedPort();
+    let finish!: (v: OpenedForDisplay) => void;
+    serveRenderPort(
+      s.port,
+      {
+        displayed: async () => ({ id: 1 }),
+        open: (_m, o) => (o.onProgress?.('scanning', 42), new Promise((r) => (finish = r))),
+      },
+      20,
+    );
+    s.send({ type: 'open', p7mAttachment: true });
+    await new Promise((r) => setTimeout(r, 130));
+    const beats = s.posted.filter((p) => p.type === 'progress');
+    expect(beats.length).toBeGreaterThanOrEqual(3);
+    expect(beats.every((p) => p.type === 'progress' && p.stage === 'scanning' && p.bytes === 42)).toBe(true);
+    finish(clean());
+    await tick();
+    const n = s.posted.length;
+    expect(s.posted.at(-1)).toMatchObject({ type: 'result' });
+    await new Promise((r) => setTimeout(r, 80));
+    expect(s.posted).toHaveLength(n);
+  });
+
   it('a document that went away gets no late result, and its work is cancelled', async () => {
     const s = scriptedPort();
     let signal: AbortSignal | undefined;
