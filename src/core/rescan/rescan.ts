@@ -15,7 +15,7 @@ import type { DecryptionMaterial } from '../cms/decrypt.js';
 import { isUnsealError } from '../errors.js';
 import { parseMime } from '../mime/entity.js';
 import { findEncryptedPart } from '../mime/smime-detect.js';
-import { openMessage } from '../unwrap/open.js';
+import { openMessage, type OpenedMessage } from '../unwrap/open.js';
 import type { UnwrapOptions } from '../unwrap/layers.js';
 
 /** Structurally the protocol's EngineInfo (the core does not import the protocol). */
@@ -109,6 +109,30 @@ export interface RescanRun {
   results: RescanResult[];
 }
 
+/** Why a message was refused or left unscanned by the caller's policy (no content). */
+export interface RescanGateResult {
+  readonly reason: string;
+  readonly detail: string;
+}
+
+/**
+ * The caller's policy checks (the add-on's admin policy; the CLI has none). Both see the opened
+ * message only inside this function; nothing of it is kept.
+ */
+export interface RescanGates {
+  /**
+   * Right after decryption: a refusal (e.g. a forbidden content-encryption algorithm) is
+   * `could_not_decrypt` with its reason, audited as `decrypt_failed` (never as `decrypted`),
+   * not hashed into the seen store and never scanned.
+   */
+  refuse?(opened: OpenedMessage): RescanGateResult | undefined;
+  /**
+   * After the `decrypted` audit event: a plaintext this answers for (e.g. over a size limit) is
+   * `unscanned` with its reason without being sent to the scanner (not counted as `scanned`).
+   */
+  unscannable?(plaintext: Uint8Array): RescanGateResult | undefined;
+}
+
 export interface RescanDeps {
   readonly crypto: SubtleCrypto;
   /** Keys (and other material); loaded once per run. */
@@ -120,6 +144,8 @@ export interface RescanDeps {
   scan(plaintext: Uint8Array, meta: RescanMeta, signal?: AbortSignal): Promise<RescanVerdict>;
   /** Audit facts (no content): one per decryption attempt. The scanner side records verdicts. */
   audit?(event: RescanAuditEvent): void;
+  /** Policy checks between decryption and scan. */
+  readonly gates?: RescanGates;
 }
 
 export type RescanAuditEvent =
@@ -215,11 +241,11 @@ export async function rescan(items: Iterable<RescanItem> | AsyncIterable<RescanI
   for await (const item of items as AsyncIterable<RescanItem>) {
     if (signal?.aborted) break;
     if (done.has(item.id)) continue;
-    const result = await processOne(item, deps, material, state, opts.force ? undefined : current, signal);
+    const { result, sent } = await processOne(item, deps, material, state, opts.force ? undefined : current, signal);
     // A scan cut short by the caller's cancel is not a result: the item is redone on resume.
     if (signal?.aborted && result.status === 'unscanned') break;
     if (result.signatures && (result.status === 'clean' || result.status === 'infected' || result.status === 'unscanned')) current = result.signatures;
-    count(run.summary, result);
+    count(run.summary, result, sent);
     done.add(item.id);
     run.done.push(item.id);
     if (run.results.length < maxResults) run.results.push(result);
@@ -240,19 +266,18 @@ export async function rescan(items: Iterable<RescanItem> | AsyncIterable<RescanI
   return outcome;
 }
 
-function count(s: RescanSummary, r: RescanResult): void {
+/** `sent`: the plaintext went to the scanner (not so for what a gate left unscanned). */
+function count(s: RescanSummary, r: RescanResult, sent: boolean): void {
   s.total++;
+  if (sent) s.scanned++;
   switch (r.status) {
     case 'clean':
-      s.scanned++;
       s.clean++;
       break;
     case 'infected':
-      s.scanned++;
       s.infected++;
       break;
     case 'unscanned':
-      s.scanned++;
       s.unscanned++;
       break;
     case 'could_not_decrypt':
@@ -279,7 +304,14 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function processOne(item: RescanItem, deps: RescanDeps, material: DecryptionMaterial, state: RescanState, current: string | undefined, signal?: AbortSignal): Promise<RescanResult> {
+async function processOne(item: RescanItem, deps: RescanDeps, material: DecryptionMaterial, state: RescanState, current: string | undefined, signal?: AbortSignal): Promise<{ result: RescanResult; sent: boolean }> {
+  let sent = false;
+  const scan: RescanDeps['scan'] = (plaintext, meta, s) => ((sent = true), deps.scan(plaintext, meta, s));
+  const result = await decryptAndScan(item, { ...deps, scan }, material, state, current, signal);
+  return { result, sent };
+}
+
+async function decryptAndScan(item: RescanItem, deps: RescanDeps, material: DecryptionMaterial, state: RescanState, current: string | undefined, signal?: AbortSignal): Promise<RescanResult> {
   let raw: Uint8Array;
   try {
     raw = await item.raw();
@@ -304,6 +336,8 @@ async function processOne(item: RescanItem, deps: RescanDeps, material: Decrypti
   } catch (e) {
     return failed(isUnsealError(e) ? e.kind : 'internal', messageOf(e));
   }
+  const refused = deps.gates?.refuse?.(opened);
+  if (refused) return failed(refused.reason, refused.detail);
   const plaintext = opened.innermost;
   const plaintextSha256 = await sha256Hex(deps.crypto, plaintext);
   const first = opened.layers.find((l) => l.type !== 'signed');
@@ -316,6 +350,8 @@ async function processOne(item: RescanItem, deps: RescanDeps, material: Decrypti
     plaintextSha256,
     size: plaintext.length,
   });
+  const unscannable = deps.gates?.unscannable?.(plaintext);
+  if (unscannable) return { ...base, status: 'unscanned', plaintextSha256, reason: unscannable.reason, detail: unscannable.detail };
   const seen = state.seen[plaintextSha256];
   if (seen && current !== undefined && seen.signatures === current) {
     return { ...base, status: 'skipped', previousVerdict: seen.verdict, plaintextSha256, signatures: seen.signatures, ...(seen.findings ? { findings: seen.findings } : {}) };

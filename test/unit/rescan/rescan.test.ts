@@ -96,6 +96,34 @@ describe('core rescan', () => {
     expect(s.calls).toHaveLength(4);
   });
 
+  it('gates: a refusal is could_not_decrypt (audited as decrypt_failed, never decrypted, never scanned); an unscannable plaintext is unscanned without a scan', async () => {
+    const s = fakeScanner();
+    const audit: { event: string; error?: string }[] = [];
+    const refused = await rescan(items(), {
+      crypto: subtle,
+      material: { keys },
+      ...s,
+      audit: (e) => audit.push(e),
+      gates: { refuse: (o) => (o.layers.some((l) => l.type !== 'signed' && l.contentAlgorithm.startsWith('AES-256')) ? { reason: 'blocked_by_policy', detail: 'forbidden algorithm AES-256-CBC' } : undefined) },
+    });
+    // The 8 decryptable messages are refused; the 2 for another key / malformed fail as before.
+    expect(refused.summary).toMatchObject({ total: 11, scanned: 0, clean: 0, infected: 0, couldNotDecrypt: 10, notEncrypted: 1 });
+    expect(s.calls).toHaveLength(0);
+    expect(audit.filter((e) => e.event === 'decrypted')).toHaveLength(0);
+    expect(audit.filter((e) => e.error === 'blocked_by_policy')).toHaveLength(8);
+    expect(refused.results.filter((r) => r.reason === 'blocked_by_policy').every((r) => r.detail === 'forbidden algorithm AES-256-CBC' && r.plaintextSha256 === undefined)).toBe(true);
+    expect(Object.keys(refused.state.seen)).toHaveLength(0);
+
+    const big = fakeScanner();
+    const state = newRescanState();
+    const large = await rescan(items(), { crypto: subtle, material: { keys }, ...big, gates: { unscannable: (p) => (p.length > 10 ? { reason: 'too_large', detail: `${p.length} bytes` } : undefined) } }, {}, state);
+    expect(large.summary).toMatchObject({ total: 11, scanned: 0, unscanned: 8, couldNotDecrypt: 2, notEncrypted: 1 });
+    expect(big.calls).toHaveLength(0);
+    expect(large.results.filter((r) => r.status === 'unscanned').every((r) => r.reason === 'too_large' && /^\d+ bytes$/.test(r.detail ?? ''))).toBe(true);
+    expect(Object.keys(state.seen)).toHaveLength(0);
+    expect(rescanExitCode(large.summary)).toBe(11);
+  });
+
   it('mbox: From-line splitting and >From unquoting give back the original messages', () => {
     const originals = corpus.messages.map((m) => readFileSync(m.file));
     const split = splitMbox(toMbox(originals));
