@@ -1,5 +1,5 @@
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { lstat, readFile, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, basename, join, resolve } from 'node:path';
 import { UnsealError } from '../core/errors.js';
 import { checkMessageSize } from '../core/unwrap/input-detect.js';
 
@@ -26,6 +26,8 @@ const IO_REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a directory',
   EPIPE: 'the reader closed the pipe',
   ENOSPC: 'no space left on the device',
+  ELOOP: 'too many levels of symbolic links',
+  ENXIO: 'no reader on the other side (a socket or device without one)',
 };
 
 /** "cannot read x: no such file (ENOENT)" */
@@ -80,12 +82,68 @@ export async function readPasswordFile(path: string): Promise<string> {
   return nl === -1 ? text : text.slice(0, nl);
 }
 
-/** Writes via a temporary file in the same directory and renames, so no partial file is left. */
+/** Symbolic links followed before giving up, as the kernel does (ELOOP). */
+const MAX_SYMLINKS = 40;
+
+/**
+ * Where a write to `path` really lands, as open(2) would see it: an existing file through any
+ * symlinks (`direct` when it is not a regular file: a FIFO, a character device such as /dev/null or
+ * /dev/stdout), or the path a dangling symlink points to, or `path` itself when nothing is there.
+ */
+async function writeTarget(path: string, depth = 0): Promise<{ path: string; direct: boolean }> {
+  try {
+    // stat, not realpath: /dev/stdout → /proc/self/fd/1 → "pipe:[…]" has no real path, but is a FIFO.
+    const st = await stat(path);
+    if (!st.isFile()) return { path, direct: true };
+    return { path: await realpath(path), direct: false };
+  } catch (e) {
+    // A symlink loop, a path through a non-directory or an unsearchable one: no write gets through
+    // either (and a rename would replace a looping link).
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  let link: string;
+  try {
+    if (!(await lstat(path)).isSymbolicLink()) return { path, direct: false };
+    link = await readlink(path);
+  } catch {
+    return { path, direct: false }; // nothing there: a new file at path
+  }
+  if (depth >= MAX_SYMLINKS) throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+  // A dangling symlink: create what it names, relative to the link's real directory.
+  let dir = dirname(path);
+  try {
+    dir = await realpath(dir);
+  } catch {
+    /* the write below reports it */
+  }
+  return writeTarget(resolve(dir, link), depth + 1);
+}
+
+/**
+ * Writes `data` to `path` the way `openssl -out` does, but without ever leaving a partial regular
+ * file: a symlink is followed and the real file is replaced via a temporary file next to it and a
+ * rename (the link stays); an existing FIFO or device (a pipe, /dev/null, /dev/stdout) is written
+ * to directly, since renaming over it would replace the special file with a regular one.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.unseal-${process.pid}.tmp`);
+  let target: { path: string; direct: boolean };
+  try {
+    target = await writeTarget(path);
+  } catch (e) {
+    throw new UnsealError('io', ioMessage(`cannot write ${path}`, e));
+  }
+  if (target.direct) {
+    try {
+      await writeFile(target.path, data);
+    } catch (e) {
+      throw new UnsealError('io', ioMessage(`cannot write ${path}`, e));
+    }
+    return;
+  }
+  const tmp = join(dirname(target.path), `.${basename(target.path)}.unseal-${process.pid}.tmp`);
   try {
     await writeFile(tmp, data, { mode: 0o600 });
-    await rename(tmp, path);
+    await rename(tmp, target.path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw new UnsealError('io', ioMessage(`cannot write ${path}`, e));

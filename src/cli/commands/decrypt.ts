@@ -9,7 +9,9 @@ const HELP = `usage: unseal decrypt [key options] [-o FILE] [INPUT|-]
 Decrypts the outermost encryption layer of INPUT (an RFC 822 message — also with the encrypted
 part attached —, DER/BER CMS, PEM, or bare base64) and writes exactly its content octets.
 ${KEY_OPTIONS_HELP}
-  -o FILE                        write to FILE (created only on success) instead of stdout`;
+  -o FILE                        write to FILE instead of stdout, only on success (a regular file is
+                                 replaced atomically, through a symlink if FILE is one; a FIFO or
+                                 device such as /dev/stdout is written to directly)`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const p = parseArgs(argv, { ...KEY_OPTIONS, o: { value: true }, output: { value: true }, help: {} });
