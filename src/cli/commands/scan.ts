@@ -2,7 +2,10 @@
  * `unseal scan`: the host's scan logic, in-process, for a file or a message on disk. Support staff
  * use it to see what the host would say about a message without Thunderbird in the loop.
  */
+import { cmsContentType, type CmsKind } from '../../core/cms/content-type.js';
 import { UnsealError } from '../../core/errors.js';
+import { findEncryptedPart, parseMime } from '../../core/mime/index.js';
+import { detectInput } from '../../core/unwrap/input-detect.js';
 import { VERDICT_EXIT_CODES, type ScanVerdict } from '../../protocol/scan.js';
 import { looksLikeMessage } from '../../host/mime-parts.js';
 import { scanMessage } from '../../host/scan-message.js';
@@ -19,7 +22,11 @@ Scans FILE (or stdin) with the scanner: a message is scanned whole and part by p
   --as            how to treat the input (default auto: a message if it starts with mail headers)
   --json          {"scan": {verdict, engine, findings: [{part, signature}], reason}}
   --timeout MS    per scanner call (default 120000)
-exit codes: 0 clean, 10 infected, 11 not scanned (reason printed).`;
+Encrypted content is never clean: an encrypted CMS object (EnvelopedData, AuthEnvelopedData,
+EncryptedData; DER, BER, PEM or base64) or S/MIME-encrypted message as the input, or an encrypted
+part inside a message, is not scanned (reason not_scannable): decrypt it first (unseal open --scanner).
+exit codes: 0 clean, 10 infected, 11 not scanned (reason printed); 4 (too_large) for an input over
+the size limit.`;
 
 export interface ScanPlaintextOptions {
   /** `auto` decides by looking for mail headers. */
@@ -28,6 +35,32 @@ export interface ScanPlaintextOptions {
   readonly signal?: AbortSignal;
   /** File name hint for `object` mode. */
   readonly name?: string;
+}
+
+const ENCRYPTED_CMS: Partial<Record<CmsKind, string>> = { enveloped: 'EnvelopedData', authEnveloped: 'AuthEnvelopedData', encrypted: 'EncryptedData' };
+
+/**
+ * Why the input as a whole is encrypted content that nobody decrypted (so a scanner that looked at
+ * its bytes saw only ciphertext), or undefined: a CMS object in any armour the CLI reads, or — when
+ * it is scanned as one file, so the MIME parts are not looked at — an S/MIME-encrypted message.
+ * Encrypted parts inside a message scanned as a message are the part scan's business (not_scannable).
+ */
+export function encryptedInput(bytes: Uint8Array, mode: 'message' | 'object'): string | undefined {
+  const detected = detectInput(bytes);
+  if (detected.type === 'cms') {
+    const kind = cmsContentType(detected.der);
+    const name = kind ? ENCRYPTED_CMS[kind] : undefined;
+    return name ? `the input is an encrypted CMS object (${name}${detected.armour === 'binary' ? '' : `, ${detected.armour}`})` : undefined;
+  }
+  if (mode !== 'object' || !looksLikeMessage(bytes)) return undefined;
+  let part;
+  try {
+    part = findEncryptedPart(parseMime(bytes));
+  } catch {
+    return undefined; // not MIME after all: one opaque file, as asked
+  }
+  if (!part) return undefined;
+  return `the input is an S/MIME-encrypted message (${part.kind === 'authEnveloped' ? 'AuthEnvelopedData' : 'EnvelopedData'}${part.path ? ` in part ${part.path}` : ''})`;
 }
 
 /**
@@ -40,12 +73,25 @@ export async function scanPlaintext(bytes: Uint8Array, scannerUrl: string, opts:
   const scanner = guardWithCanaries(raw);
   try {
     const mode = opts.mode === undefined || opts.mode === 'auto' ? (looksLikeMessage(bytes) ? 'message' : 'object') : opts.mode;
-    return await scanMessage(bytes, scanner, {
-      mode,
+    const encrypted = encryptedInput(bytes, mode);
+    const verdict = await scanMessage(bytes, scanner, {
+      // Ciphertext has no MIME parts (in message mode only a CMS object is found here).
+      mode: encrypted ? 'object' : mode,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.name ? { name: opts.name } : {}),
     });
+    // The scanner saw ciphertext: its "clean" says nothing about the content. Infected (or another
+    // reason not to scan) still stands.
+    if (encrypted && verdict.verdict === 'clean') {
+      return {
+        verdict: 'unscanned',
+        reason: 'not_scannable',
+        message: `${encrypted}; nobody decrypted it, so no scanner saw its content: decrypt and scan it with unseal open --scanner URL`,
+        engine: verdict.engine,
+      };
+    }
+    return verdict;
   } finally {
     await scanner.close().catch(() => {});
   }
