@@ -21,6 +21,8 @@ export interface KeyServiceDeps {
   onLock?(): void;
   /** The organisation's keys from the native host (asked only when the policy's keys.managedSource is 'host'). */
   managedKeys?(): Promise<ManagedKeyList>;
+  /** The key lifecycle for the audit trail: the key's id only, never key material. */
+  audit?(event: { event: 'key_imported' | 'key_deleted' | 'key_exported'; keyFingerprint: string }): void;
 }
 
 export interface KeyListView {
@@ -139,19 +141,23 @@ export class KeyService {
         const r: ImportResult = await store.commit(req.token, req.ids, this.session);
         this.keys = undefined;
         void this.touch();
+        for (const k of r.added) this.deps.audit?.({ event: 'key_imported', keyFingerprint: k.id });
         return r;
       }
       case 'keys.remove':
         await this.refuseManaged(req.id, store, 'deleted');
         await store.remove(req.id);
         this.keys = undefined;
+        this.deps.audit?.({ event: 'key_deleted', keyFingerprint: req.id });
         return true;
       case 'keys.export': {
         if (!(await this.deps.policy()).exportAllowed) throw new UnsealError('usage', 'your organisation does not allow exporting keys');
         await this.refuseManaged(req.id, store, 'exported');
         if (req.password.length < 4) throw new UnsealError('usage', 'choose an export password of at least 4 characters');
         void this.touch();
-        return store.exportKey(req.id, req.password, this.session);
+        const exported = await store.exportKey(req.id, req.password, this.session);
+        this.deps.audit?.({ event: 'key_exported', keyFingerprint: req.id });
+        return exported;
       }
       case 'keys.unlock':
         this.lock();

@@ -24,13 +24,14 @@ import { webext } from '../platform/webext.js';
 import { OpenedCache } from './opened-cache.js';
 import { registerRescan } from './rescan-wiring.js';
 import { isRescanRequest } from '../protocol/rescan.js';
-import { openForDisplay, type PipelineDeps } from './pipeline.js';
+import { openForDisplay, type MessageRef, type PipelineDeps } from './pipeline.js';
 import { serveRenderPort } from './render-session.js';
 import { classifyRaw, type Classification } from './classify.js';
 import { PrefWatch } from './pref-watch.js';
 import { InfectedActions, decryptedCopy } from './policy-actions.js';
 import { ensureLocalFolder, importMessage, moveMessage, tagMessage } from '../platform/mail-actions.js';
 import { loadEffectivePolicy as effectivePolicyNow, onUserSettingsChanged } from '../platform/policy.js';
+import { auditUnderPolicy } from './policy-gates.js';
 import { isPolicyStatusRequest, type HostStatus, type PolicyStatus } from '../protocol/policy-status.js';
 
 const startedAt = Date.now();
@@ -176,6 +177,10 @@ const keyService = new KeyService({
   warn: (m) => console.warn(m),
   onLock: () => opened.clear(),
   managedKeys: () => managedKeys.list(),
+  audit: (event) =>
+    void effectivePolicyNow()
+      .then((p) => auditUnderPolicy(p, (e: typeof event) => void host.audit({ ...e, addonVersion: ADDON_VERSION }))(event))
+      .catch(() => undefined),
 });
 
 const pipelineDeps: PipelineDeps = {
@@ -233,16 +238,20 @@ async function policyStatus(health: boolean): Promise<PolicyStatus> {
 
 async function displayedRef(tabId: number | undefined) {
   const m = await displayedIn(tabId).catch(() => undefined);
-  return m ? { id: m.id, headerMessageId: m.headerMessageId, ...(m.folderPath ? { folderPath: m.folderPath } : {}) } : undefined;
+  return m ? toRef(m) : undefined;
 }
 
 /** A message named by the Unseal viewer (only honoured for ports from the add-on's own pages). */
 async function messageRef(id: number) {
   const m = await messageHeader(id).catch(() => undefined);
-  return m ? { id: m.id, headerMessageId: m.headerMessageId, ...(m.folderPath ? { folderPath: m.folderPath } : {}) } : undefined;
+  return m ? toRef(m) : undefined;
 }
 
-async function openCached(msg: { id: number; headerMessageId?: string; folderPath?: string }, opts: Parameters<typeof openForDisplay>[2]) {
+function toRef(m: { id: number; headerMessageId: string; folderPath?: string; author?: string }): MessageRef {
+  return { id: m.id, headerMessageId: m.headerMessageId, ...(m.folderPath ? { folderPath: m.folderPath } : {}), ...(m.author ? { author: m.author } : {}) };
+}
+
+async function openCached(msg: MessageRef, opts: Parameters<typeof openForDisplay>[2]) {
   const hit = opened.get(msg.id);
   if (hit) return hit;
   // Stage timings (no content) go to the console, which tests and support read from Thunderbird's output.

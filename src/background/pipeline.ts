@@ -47,6 +47,8 @@ export interface MessageRef {
   readonly id: number;
   readonly headerMessageId?: string;
   readonly folderPath?: string;
+  /** The outer From, for the audit trail. */
+  readonly author?: string;
 }
 
 export interface PipelineOptions {
@@ -107,8 +109,12 @@ async function policyAnchors(pems: readonly string[]): Promise<Uint8Array[]> {
   return out;
 }
 
-function ref(msg: MessageRef): { messageId?: string; folder?: string } {
-  return { ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}), ...(msg.folderPath ? { folder: msg.folderPath } : {}) };
+function ref(msg: MessageRef): { messageId?: string; folder?: string; sender?: string } {
+  return {
+    ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}),
+    ...(msg.folderPath ? { folder: msg.folderPath } : {}),
+    ...(msg.author ? { sender: msg.author.slice(0, 998) } : {}),
+  };
 }
 
 export async function openForDisplay(msg: MessageRef, deps: PipelineDeps, opts: PipelineOptions = {}): Promise<OpenedForDisplay> {

@@ -414,6 +414,8 @@ export class HostSession {
           verdict: v.verdict,
           ...(v.verdict === 'unscanned' ? { reason: v.reason } : {}),
           ...(v.verdict === 'infected' ? { signatures: [...new Set(v.findings.map((f) => f.signature))].slice(0, 100) } : {}),
+          // Which engine and signature version said so: what a later re-scan is compared against.
+          ...(v.engine ? { engine: v.engine.engine.slice(0, 128), ...(v.engine.signatures ? { engineSignatures: v.engine.signatures.slice(0, 128) } : {}) } : {}),
         },
         'host',
       );

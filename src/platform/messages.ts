@@ -10,17 +10,20 @@ export interface DisplayedMessage {
   readonly headerMessageId: string;
   readonly subject: string;
   readonly folderPath?: string;
+  /** The outer From as Thunderbird lists it (for the audit trail; never decrypted content). */
+  readonly author?: string;
 }
 
 function toDisplayed(u: unknown): DisplayedMessage | undefined {
   if (typeof u !== 'object' || u === null) return undefined;
-  const h = u as { id?: unknown; headerMessageId?: unknown; subject?: unknown; folder?: { path?: unknown } };
+  const h = u as { id?: unknown; headerMessageId?: unknown; subject?: unknown; author?: unknown; folder?: { path?: unknown } };
   if (typeof h.id !== 'number') return undefined;
   return {
     id: h.id,
     headerMessageId: typeof h.headerMessageId === 'string' ? h.headerMessageId : '',
     subject: typeof h.subject === 'string' ? h.subject : '',
     ...(typeof h.folder?.path === 'string' ? { folderPath: h.folder.path } : {}),
+    ...(typeof h.author === 'string' && h.author !== '' ? { author: h.author } : {}),
   };
 }
 

@@ -67,7 +67,13 @@ export interface ScanMeta {
   readonly subject?: string;
 }
 
-export type AuditEventType = 'decrypted' | 'decrypt_failed' | 'verdict' | 'released' | 'blocked';
+/**
+ * `decrypted`/`decrypt_failed` (a policy refusal is a `decrypt_failed` with the refusal's error
+ * kind), `verdict` (written by the host itself), and the key lifecycle: `key_imported`,
+ * `key_deleted`, `key_exported` (keyFingerprint = the key's id, never key material).
+ */
+export type AuditEventType = 'decrypted' | 'decrypt_failed' | 'verdict' | 'key_imported' | 'key_deleted' | 'key_exported';
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['decrypted', 'decrypt_failed', 'verdict', 'key_imported', 'key_deleted', 'key_exported'];
 
 /**
  * What the add-on may put in the audit log: facts about a message, never its content and never key
@@ -77,6 +83,8 @@ export interface AuditEvent {
   readonly event: AuditEventType;
   readonly messageId?: string;
   readonly folder?: string;
+  /** The message's sender as Thunderbird lists it (the outer, unencrypted From). */
+  readonly sender?: string;
   readonly scanId?: string;
   /** SHA-256 (hex) of the encrypted message as stored. */
   readonly ciphertextSha256?: string;
@@ -90,6 +98,10 @@ export interface AuditEvent {
   readonly verdict?: ScanVerdict['verdict'];
   readonly reason?: UnscannedReason;
   readonly signatures?: readonly string[];
+  /** For `verdict`: the scanner engine and version, e.g. `ClamAV 1.4.3`. */
+  readonly engine?: string;
+  /** For `verdict`: the signature database version (clamd) or ISTag (ICAP) the verdict was made with. */
+  readonly engineSignatures?: string;
   /** An error kind (`ErrorKind`), for `decrypt_failed`. */
   readonly error?: string;
   readonly addonVersion?: string;
@@ -115,6 +127,7 @@ export const AUDIT_EVENT_FIELDS = [
   'event',
   'messageId',
   'folder',
+  'sender',
   'scanId',
   'ciphertextSha256',
   'plaintextSha256',
@@ -124,6 +137,8 @@ export const AUDIT_EVENT_FIELDS = [
   'verdict',
   'reason',
   'signatures',
+  'engine',
+  'engineSignatures',
   'error',
   'addonVersion',
 ] as const;
@@ -318,9 +333,9 @@ function guardAuditEvent(u: unknown): AuditEvent {
   if (!isRecord(u)) throw new GuardError('event must be an object');
   onlyKeys(u, AUDIT_EVENT_FIELDS, 'event');
   const ev: { -readonly [K in keyof AuditEvent]: AuditEvent[K] } = {
-    event: oneOf(u, 'event', ['decrypted', 'decrypt_failed', 'verdict', 'released', 'blocked'] as const),
+    event: oneOf(u, 'event', AUDIT_EVENT_TYPES),
   };
-  const text = (k: 'messageId' | 'folder' | 'algorithm' | 'error' | 'addonVersion', max: number) => {
+  const text = (k: 'messageId' | 'folder' | 'sender' | 'algorithm' | 'engine' | 'engineSignatures' | 'error' | 'addonVersion', max: number) => {
     const v = optStr(u, k, { max });
     if (v !== undefined) {
       assertNotSecretLike(k, v);
@@ -329,7 +344,10 @@ function guardAuditEvent(u: unknown): AuditEvent {
   };
   text('messageId', 998);
   text('folder', 1024);
+  text('sender', 998);
   text('algorithm', 64);
+  text('engine', 128);
+  text('engineSignatures', 128);
   text('error', 64);
   text('addonVersion', 32);
   const scanId = u['scanId'] === undefined ? undefined : readId(u, 'scanId');

@@ -220,9 +220,14 @@ describe('decrypt → scan → render in Thunderbird', () => {
   it('the audit log has decryption and verdict events, and no plaintext', async () => {
     await waitForAudit();
     const log = readFileSync(auditLog, 'utf8');
-    const events = log.trim().split('\n').map((l) => JSON.parse(l) as { event: string; messageId?: string; verdict?: string });
-    expect(events.some((e) => e.event === 'decrypted' && e.messageId === s.clean.messageId)).toBe(true);
-    expect(events.some((e) => e.verdict === 'infected')).toBe(true);
+    const events = log.trim().split('\n').map((l) => JSON.parse(l) as { event: string; messageId?: string; verdict?: string; sender?: string; engine?: string; keyFingerprint?: string; folder?: string });
+    const decrypted = events.find((e) => e.event === 'decrypted' && e.messageId === s.clean.messageId);
+    // Who sent it, where it lies, which key opened it: facts from the outer message and the key store.
+    expect(decrypted).toMatchObject({ sender: 'Bob Sender <bob@demo.example>', folder: expect.stringContaining('Unseal Tests'), keyFingerprint: expect.stringMatching(/^[0-9a-f]{40,64}$/) });
+    const infected = events.find((e) => e.event === 'verdict' && e.verdict === 'infected');
+    expect(infected?.engine).toMatch(/^ClamAV \d/);
+    // The key imported through the keys page before the tests, by the same id decryption names.
+    expect(events.filter((e) => e.event === 'key_imported').map((e) => e.keyFingerprint)).toContain(decrypted!.keyFingerprint);
     for (const marker of ['CLEAN-RENDER', 'INFECTED-MARKER', 'OPAQUE-SIGNED-MARKER', 'NSS-KEY-MARKER', 'RAPID-1-MARKER', 'quarterly']) expect(log).not.toContain(marker);
   });
 

@@ -155,6 +155,9 @@ describe('scans through the host with a real clamd', () => {
     const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ source: 'host', event: 'verdict', scanId: 'a1', messageId: '<a1@example.org>', verdict: 'clean', plaintextSha256: sha256Hex(msg), size: msg.length });
+    // The engine the verdict was made with (this private clamd's VERSION names no signature
+    // database, so engineSignatures is absent here; the guard test covers it).
+    expect(lines[0]!['engine']).toMatch(/^ClamAV \d+\.\d+/);
     expect(lines[1]).toMatchObject({ source: 'addon', event: 'decrypted', keyFingerprint: 'ab'.repeat(20) });
     expect(text).not.toContain('quarterly');
     expect(text).not.toContain('Secret subject');

@@ -140,7 +140,7 @@ describe('NativeHostClient ↔ unseal-host ↔ clamd', () => {
     await expect(c.hello()).rejects.toMatchObject({ kind: 'unavailable' });
     // Inside the backoff the client does not spawn again for every call.
     expect(ports).toHaveLength(1);
-    expect(await c.audit({ event: 'blocked' })).toBe(false);
+    expect(await c.audit({ event: 'key_deleted' })).toBe(false);
   });
 
   it('abort mid-scan sends scan.cancel; the host acknowledges it and keeps serving on the same port', async () => {

@@ -16,14 +16,16 @@ async function setup(policy: Partial<KeyPolicyView> = {}) {
   const store = await openKeyStore({ dbName: 'svc', crypto: webcrypto.subtle as SubtleCrypto, indexedDB: new IDBFactory() as unknown as globalThis.IDBFactory, passphraseIterations: 1000 });
   const timers: { fn: () => void; ms: number }[] = [];
   let locks = 0;
+  const audited: { event: string; keyFingerprint: string }[] = [];
   const svc = new KeyService({
     store: async () => store,
     policy: async () => ({ importAllowed: true, exportAllowed: true, passphraseRequired: false, idleLockMinutes: 15, retainRetiredKeys: true, managedSource: 'none' as const, ...policy }),
     setTimer: (fn, ms) => timers.push({ fn, ms }) - 1,
     clearTimer: (h) => void (timers[h as number] = { fn: () => undefined, ms: -1 }),
     onLock: () => locks++,
+    audit: (e) => void audited.push(e),
   });
-  return { svc, timers, locks: () => locks };
+  return { svc, timers, locks: () => locks, audited };
 }
 
 describe('KeyService', () => {
@@ -54,6 +56,25 @@ describe('KeyService', () => {
     expect(await svc.loadKeys()).toHaveLength(1);
     expect(await svc.handle({ type: 'keys.lock' }, true)).toMatchObject({ ok: true, value: { locked: true } });
     expect(await svc.handle({ type: 'keys.export', id, password: 'export' }, true)).toMatchObject({ ok: false, kind: 'locked', locked: true });
+  });
+
+  it('audits import, export and delete by key id (a refused export is not audited)', async () => {
+    const { svc, audited } = await setup();
+    const pv = await svc.handle({ type: 'keys.preview', bytes: ALICE_P12, password: 'demo', filename: 'alice.p12' }, true);
+    if (!pv.ok) throw new Error(pv.message);
+    const { token, items } = pv.value as { token: string; items: { id: string }[] };
+    const id = items[0]!.id;
+    expect(audited).toEqual([]);
+    await svc.handle({ type: 'keys.commit', token, ids: [id] }, true);
+    expect(await svc.handle({ type: 'keys.export', id, password: 'no' }, true)).toMatchObject({ ok: false, kind: 'usage' });
+    expect(await svc.handle({ type: 'keys.export', id, password: 'export me' }, true)).toMatchObject({ ok: true });
+    expect(await svc.handle({ type: 'keys.remove', id }, true)).toMatchObject({ ok: true });
+    expect(audited).toEqual([
+      { event: 'key_imported', keyFingerprint: id },
+      { event: 'key_exported', keyFingerprint: id },
+      { event: 'key_deleted', keyFingerprint: id },
+    ]);
+    expect(id).toMatch(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
   });
 
   it('policy: import and export refused when not allowed; a passphrase required before importing', async () => {

@@ -488,10 +488,10 @@ describe('health and audit', () => {
         return true;
       }),
     );
-    expect(await refusing.client.audit({ event: 'blocked' })).toBe(false);
+    expect(await refusing.client.audit({ event: 'key_deleted' })).toBe(false);
 
     const missing = setup(() => {});
-    const a = missing.client.audit({ event: 'blocked' });
+    const a = missing.client.audit({ event: 'key_deleted' });
     await until(() => missing.ports.length > 0);
     missing.port().drop('No such native application unseal_host');
     expect(await a).toBe(false);
