@@ -5,10 +5,19 @@
  * (skip store, run progress, folders) lives in storage.local, so a run that Thunderbird's restart
  * interrupted continues when the background starts again. Every dependency is passed in, so the
  * runner works the same in Node tests.
+ *
+ * The policy applies as in the display pipeline, through the same decisions (policy-gates.ts),
+ * read once when a run starts or resumes: the same key material (own keys, retired ones only with
+ * keys.retainRetiredKeys, then the organisation's keys when keys.managedSource is 'host'; not
+ * Thunderbird's own keys), no audit events with audit.enabled false, a forbidden algorithm is
+ * refused (could not decrypt, reason blocked_by_policy), a decrypted message over
+ * message.maxSizeMB is unscanned too_large without a scan, and scan.timeLimitSeconds per message.
  */
 import type { KeyRecord } from '../core/keys/types.js';
-import { emptySummary, rescan, restoreRescanState, type RescanAuditEvent, type RescanEngine, type RescanItem, type RescanResult, type RescanState, type RescanVerdict } from '../core/rescan/rescan.js';
+import type { EffectivePolicy } from '../core/policy/index.js';
+import { emptySummary, rescan, restoreRescanState, type RescanAuditEvent, type RescanEngine, type RescanGates, type RescanItem, type RescanResult, type RescanState, type RescanVerdict } from '../core/rescan/rescan.js';
 import type { RescanFolderRef, RescanRunState, RescanStatus } from '../protocol/rescan.js';
+import { auditUnderPolicy, keyMaterial, layerAlgorithms, policyOrDefault, refusedByPolicy, scanWithinTimeLimit, tooLargeForPolicy, type ManagedKeySource } from './policy-gates.js';
 
 export interface ListedRef {
   readonly id: number;
@@ -24,7 +33,12 @@ export interface RescanRunnerDeps {
   raw(messageId: number): Promise<Uint8Array>;
   engine(): Promise<RescanEngine | undefined>;
   scan(plaintext: Uint8Array, meta: { messageId?: string; folder?: string }, signal?: AbortSignal): Promise<RescanVerdict>;
+  /** Sends an audit event; only called when the policy's audit.enabled is true. */
   audit(event: RescanAuditEvent): void;
+  /** The effective policy (the safe defaults when it cannot be read), asked when a run starts or resumes. */
+  policy(): Promise<EffectivePolicy>;
+  /** The organisation's keys held by the native host; asked only when the policy's keys.managedSource is 'host'. */
+  managedKeys?: ManagedKeySource;
   /** The policy's action for an infected message (block needs nothing: it is never shown anyway). */
   onInfected(messageId: number): Promise<void>;
   load(): Promise<unknown>;
@@ -105,6 +119,13 @@ export class RescanRunner {
     await this.persist(true);
     this.launch();
     return this.status();
+  }
+
+  /** Reads the schedule again (a changed user setting); the status shows the new interval. */
+  async refreshSchedule(): Promise<number> {
+    await this.init();
+    this.scheduleHoursCache = await this.deps.scheduleHours().catch(() => this.scheduleHoursCache);
+    return this.scheduleHoursCache;
   }
 
   /** The schedule: the folders re-scanned by hand before (nothing when there are none). */
@@ -207,15 +228,19 @@ export class RescanRunner {
         }
       }
       this.phase = 'running';
+      // The same policy decisions as the display pipeline (policy-gates.ts), for this run.
+      const policy = await policyOrDefault(() => this.deps.policy());
       const keys = await this.deps.loadKeys();
+      const { material } = await keyMaterial(policy, keys, this.deps.managedKeys, this.deps.now());
       const outcome = await rescan(
         items,
         {
           crypto: this.deps.crypto,
-          material: { keys: [...keys] },
+          material,
           engine: () => this.deps.engine(),
-          scan: (plaintext, meta, signal) => this.deps.scan(plaintext, meta, signal),
-          audit: (e) => this.deps.audit(e),
+          scan: (plaintext, meta, signal) => scanWithinTimeLimit(policy, signal, (s) => this.deps.scan(plaintext, meta, s)),
+          audit: auditUnderPolicy(policy, (e: RescanAuditEvent) => this.deps.audit(e)),
+          gates: policyGates(policy),
         },
         {
           signal: abort.signal,
@@ -271,6 +296,20 @@ export class RescanRunner {
     // A structured clone of plain JSON; storage.local keeps it across restarts.
     await this.deps.save(JSON.parse(JSON.stringify(this.record)) as RescanRecord);
   }
+}
+
+/** algorithms.forbidden and message.maxSizeMB as the core re-scan's gates. */
+function policyGates(policy: EffectivePolicy): RescanGates {
+  return {
+    refuse: (opened) => {
+      const r = refusedByPolicy(policy, layerAlgorithms(opened));
+      return r ? { reason: r.kind, detail: `forbidden algorithm ${r.forbidden.join(', ')}: ${r.message}` } : undefined;
+    },
+    unscannable: (plaintext) => {
+      const v = tooLargeForPolicy(policy, plaintext.length);
+      return v ? { reason: v.reason, detail: v.message } : undefined;
+    },
+  };
 }
 
 function problemsOf(results: readonly RescanResult[]): RescanResult[] {

@@ -7,6 +7,7 @@ import type { KeyRecord } from '../core/keys/types.js';
 import type { EffectivePolicy } from '../core/policy/index.js';
 import { rawMessage } from '../platform/messages.js';
 import type { NativeHostClient } from '../platform/native-host.js';
+import { onUserSettingsChanged } from '../platform/policy.js';
 import {
   allFolders,
   folderById,
@@ -21,6 +22,8 @@ import {
 import { webext } from '../platform/webext.js';
 import { parseRescanRequest, type RescanReply } from '../protocol/rescan.js';
 import { GuardError } from '../protocol/validate.js';
+import { ManagedKeys } from './managed-keys.js';
+import type { ManagedKeySource } from './policy-gates.js';
 import { RescanRunner } from './rescan-runner.js';
 
 export const RESCAN_PAGE = 'pages/rescan.html';
@@ -32,6 +35,8 @@ export interface RescanWiringDeps {
   readonly addonVersion: string;
   loadKeys(): Promise<readonly KeyRecord[]>;
   policy(): Promise<EffectivePolicy>;
+  /** The organisation's keys (policy keys.managedSource 'host'); by default a ManagedKeys of its own over `host`. */
+  managedKeys?: ManagedKeySource;
   /** The policy's onInfected action for a message (quarantine / tag); block needs nothing. */
   onInfected(messageId: number, policy: EffectivePolicy): Promise<void>;
 }
@@ -51,6 +56,11 @@ function title(key: string, fallback: string): string {
 
 /** Call synchronously at the background's top level (menu click and alarm listeners). */
 export function registerRescan(deps: RescanWiringDeps): RescanWiring {
+  let managed = deps.managedKeys;
+  if (!managed) {
+    const own = new ManagedKeys(deps.host);
+    managed = (o) => own.source(o);
+  }
   const runner = new RescanRunner({
     crypto: crypto.subtle,
     loadKeys: () => deps.loadKeys(),
@@ -58,7 +68,10 @@ export function registerRescan(deps: RescanWiringDeps): RescanWiring {
     raw: (id) => rawMessage(id, 60_000),
     engine: async () => (await deps.host.hello()).engine,
     scan: (plaintext, meta, signal) => deps.host.scan(plaintext, meta, signal ? { signal } : {}),
+    // The runner calls this only when the policy's audit.enabled is true.
     audit: (event) => void deps.host.audit({ ...event, addonVersion: deps.addonVersion }),
+    policy: () => deps.policy(),
+    managedKeys: managed,
     onInfected: async (id) => deps.onInfected(id, await deps.policy()),
     load: () => loadRescanRecord(RECORD_KEY),
     save: (r) => saveRescanRecord(RECORD_KEY, r),
@@ -72,11 +85,22 @@ export function registerRescan(deps: RescanWiringDeps): RescanWiring {
     void openAddonPage(RESCAN_PAGE).catch(() => undefined);
   });
   onRescanAlarm(() => void runner.scheduled().catch((e: unknown) => console.warn(`unseal: scheduled re-scan: ${String(e)}`)));
-  // The schedule follows the policy (rescan.everyHours); a run cut off by a restart continues.
+  // The schedule follows rescan.everyHours; a run cut off by a restart continues. The admin
+  // policy is read once per session (Thunderbird sends no change event for managed storage), so a
+  // changed policy applies after a restart; a changed user setting re-arms the alarm at once
+  // (setRescanSchedule leaves an alarm with the same interval alone, so other settings do not
+  // postpone the next run).
   void deps
     .policy()
     .then((p) => setRescanSchedule(p.rescan.everyHours))
     .catch(() => undefined);
+  onUserSettingsChanged(
+    () =>
+      void runner
+        .refreshSchedule()
+        .then((hours) => setRescanSchedule(hours))
+        .catch((e: unknown) => console.warn(`unseal: re-scan schedule not updated: ${String(e)}`)),
+  );
   void runner.init().catch(() => undefined);
 
   async function handle(raw: unknown, fromExtensionPage: boolean): Promise<RescanReply> {
