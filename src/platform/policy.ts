@@ -50,11 +50,21 @@ export async function managedPolicyData(): Promise<unknown> {
   return (await readManaged()).data;
 }
 
-/** Replaces the user's settings document (validated when read, like the policy). */
+/**
+ * Replaces the user's settings document (validated when read, like the policy). The status page
+ * validates it with the core before it calls this; the background hears it through
+ * onUserSettingsChanged.
+ */
 export async function saveUserSettings(doc: PolicyDocument): Promise<void> {
   await webext.storage.local.set({ [USER_SETTINGS_KEY]: doc });
 }
 
+/** Removes the user's own settings: the defaults (or the admin's values) apply again. Announced like a save. */
+export async function resetUserSettings(): Promise<void> {
+  await webext.storage.local.remove(USER_SETTINGS_KEY);
+}
+
+/** The user's settings document as stored (unvalidated; the status page's edit form starts from it). */
 export async function userSettings(): Promise<unknown> {
   return readUser();
 }
