@@ -31,6 +31,7 @@ import { PrefWatch } from './pref-watch.js';
 import { InfectedActions, decryptedCopy } from './policy-actions.js';
 import { ensureLocalFolder, importMessage, moveMessage, tagMessage } from '../platform/mail-actions.js';
 import { loadEffectivePolicy as effectivePolicyNow, onUserSettingsChanged } from '../platform/policy.js';
+import { setRescanSchedule } from '../platform/rescan.js';
 import { auditUnderPolicy } from './policy-gates.js';
 import { isPolicyStatusRequest, type HostStatus, type PolicyStatus } from '../protocol/policy-status.js';
 
@@ -251,9 +252,13 @@ function toRef(m: { id: number; headerMessageId: string; folderPath?: string; au
   return { id: m.id, headerMessageId: m.headerMessageId, ...(m.folderPath ? { folderPath: m.folderPath } : {}), ...(m.author ? { author: m.author } : {}) };
 }
 
+/** Bumped when the user's settings change: a result the pipeline finishes after that is not cached. */
+let settingsGeneration = 0;
+
 async function openCached(msg: MessageRef, opts: Parameters<typeof openForDisplay>[2]) {
   const hit = opened.get(msg.id);
   if (hit) return hit;
+  const generation = settingsGeneration;
   // Stage timings (no content) go to the console, which tests and support read from Thunderbird's output.
   const t0 = Date.now();
   const marks: Record<string, number> = {};
@@ -267,7 +272,7 @@ async function openCached(msg: MessageRef, opts: Parameters<typeof openForDispla
   marks['done'] = Date.now() - t0;
   if (!opts?.signal?.aborted) void effectivePolicyNow().then((p) => infectedActions.after(msg.id, r.model, p)).catch(() => undefined);
   console.info(`unseal: timings ${JSON.stringify({ messageId: msg.id, kind: r.model.kind, bytes: r.bytes, ...marks })}`);
-  if (!opts?.signal?.aborted) opened.set(msg.id, r, r.bytes);
+  if (!opts?.signal?.aborted && generation === settingsGeneration) opened.set(msg.id, r, r.bytes);
   return r;
 }
 
@@ -280,8 +285,15 @@ registerViewerMenu(uiText('menu_open_viewer'), (ids) => {
 });
 onActionClicked(() => void openKeysPage());
 onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
-// User settings apply at once: results decided under the old settings are dropped.
-onUserSettingsChanged(() => opened.clear());
+// User settings apply at once (the pipeline reads them per message): results decided under the old
+// settings are dropped, also one still in the pipeline, and the re-scan schedule follows rescan.everyHours.
+onUserSettingsChanged(() => {
+  settingsGeneration++;
+  opened.clear();
+  void effectivePolicyNow()
+    .then((p) => setRescanSchedule(p.rescan.everyHours))
+    .catch(() => undefined);
+});
 onRuntimeMessage((msg, sender) => (isKeyRequest(msg) ? keyService.handle(msg, sender.fromExtensionPage) : route(msg, sender)));
 onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));
 onMessagesDisplayed((_tabId, messages) => {
