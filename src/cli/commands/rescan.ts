@@ -29,8 +29,10 @@ ${KEY_OPTIONS_HELP}
   --force          scan everything again, whatever the state file says (and update it)
   --json           print {summary, results: [{id, messageId, status, findings, ...}]}
   --timeout MS     per scanner call (default 120000)
-exit codes: 0 everything clean (or skipped as clean), 10 something infected (also when found by an
-earlier run and skipped now), 11 something not scanned and nothing infected; 2 usage, 7 keys.`;
+exit codes: 0 every encrypted message clean (or skipped as clean; messages that are not encrypted do
+not count), 10 something infected (also when found by an earlier run and skipped now), 11 nothing
+infected but something not scanned or not decrypted (a message for another key, a malformed one);
+2 usage, 7 keys.`;
 
 async function readState(path: string): Promise<RescanState> {
   let text: string;
@@ -53,6 +55,15 @@ export function formatSummary(s: RescanSummary): string {
     `could not decrypt: ${s.couldNotDecrypt}\nskipped (already scanned with these signatures): ${s.skipped}${s.skippedInfected ? ` (${s.skippedInfected} infected)` : ''}\n` +
     `not encrypted: ${s.notEncrypted}\n`
   );
+}
+
+/**
+ * 10 infected, else 11 when any message was not scanned or could not be decrypted (its content was
+ * never scanned either), else 0. Messages that are not encrypted are not this command's business.
+ */
+export function exitCodeFor(s: RescanSummary): 0 | 10 | 11 {
+  const code = rescanExitCode(s);
+  return code === 0 && s.couldNotDecrypt > 0 ? 11 : code;
 }
 
 function resultLine(r: RescanResult): string | undefined {
@@ -140,5 +151,5 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   } else {
     io.out(formatSummary(outcome.summary));
   }
-  return rescanExitCode(outcome.summary);
+  return exitCodeFor(outcome.summary);
 }

@@ -163,6 +163,30 @@ describe('unseal rescan with a real clamd', () => {
     expectFullSummary(b.out);
   }, 300_000);
 
+  it('messages that could not be decrypted and nothing infected: exit 11 (text summary too); clean plus not encrypted: exit 0', async () => {
+    const pick = (name: string, kinds: string[]) => {
+      const d = join(dir, name);
+      mkdirSync(d);
+      for (const kind of kinds) {
+        const m = corpus.messages.find((x) => x.kind === kind)!;
+        copyFileSync(m.file, join(d, basename(m.file)));
+      }
+      return d;
+    };
+    const undecryptable = pick('undecryptable', ['clean', 'other-key', 'malformed', 'plain']);
+    const r = await rescan(undecryptable);
+    expect(r.out.summary).toMatchObject({ clean: 1, infected: 0, unscanned: 0, couldNotDecrypt: 2, notEncrypted: 1 });
+    expect(r.code).toBe(11);
+    const text = await runCli(['rescan', ...keyArgs(), undecryptable]);
+    expect(text.stdout.toString()).toContain('could not decrypt: 2\n');
+    expect(text.code).toBe(11);
+
+    const fine = pick('clean-and-plain', ['clean', 'plain']);
+    const ok = await rescan(fine);
+    expect(ok.out.summary).toMatchObject({ clean: 1, couldNotDecrypt: 0, notEncrypted: 1 });
+    expect(ok.code).toBe(0);
+  }, 60_000);
+
   it('scanner down: exit 11 and every decrypted message unscanned', async () => {
     const only = join(dir, 'two');
     mkdirSync(only);
