@@ -12,6 +12,7 @@ import { ADDON_ID, NATIVE_HOST_NAME } from '../protocol/native.js';
 import { isRecord } from '../protocol/validate.js';
 import { HOST_CONFIG_FILE } from './config.js';
 import { ManagedKeyStore, permissionProblem, type ManagedKeysConfig } from './managed-keys.js';
+import { parseScannerUrl } from './scanners/create.js';
 
 export type Platform = 'linux' | 'darwin' | 'win32';
 
@@ -96,6 +97,9 @@ export function planInstall(input: PlanInput): InstallPlan {
   const p = pathFor(platform);
   if (!p.isAbsolute(input.nodePath)) throw new Error(`node path must be absolute: ${input.nodePath}`);
   if (!p.isAbsolute(input.hostScript)) throw new Error(`host script path must be absolute: ${input.hostScript}`);
+  // The parser `unseal scan --scanner` and the host use: a URL the host cannot use is a usage error
+  // now, not a host that reports every message unscanned later.
+  if (input.scanner !== undefined) parseScannerUrl(input.scanner);
   const dir = manifestDir(platform, env, system);
   const manifestPath = p.join(dir, `${NATIVE_HOST_NAME}.json`);
   const launcherPath = p.join(dir, platform === 'win32' ? 'unseal-host.cmd' : 'unseal-host');
@@ -114,8 +118,8 @@ export function planInstall(input: PlanInput): InstallPlan {
       allowed_extensions: [ADDON_ID],
     },
     launcher: launcherText(platform, input.nodePath, input.hostScript),
-    ...(input.scanner || input.managedKeys
-      ? { config: { ...(input.scanner ? { scanner: input.scanner } : {}), ...(input.managedKeys ? { managedKeys: input.managedKeys } : {}) } }
+    ...(input.scanner !== undefined || input.managedKeys
+      ? { config: { ...(input.scanner !== undefined ? { scanner: input.scanner } : {}), ...(input.managedKeys ? { managedKeys: input.managedKeys } : {}) } }
       : {}),
     ...(platform === 'win32'
       ? {

@@ -73,7 +73,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     case 'install':
     case 'uninstall': {
       const hostScript = findHostScript(io.env);
-      const plan = planInstall({ platform, env: io.env, system, nodePath: process.execPath, hostScript, ...(scanner ? { scanner } : {}), ...(managedKeys ? { managedKeys } : {}) });
+      const plan = planInstall({ platform, env: io.env, system, nodePath: process.execPath, hostScript, ...(scanner !== undefined ? { scanner } : {}), ...(managedKeys ? { managedKeys } : {}) });
       if (sub === 'install') {
         if (!dry && !existsSync(hostScript)) throw new UnsealError('io', `host script ${hostScript} not found: build it first (node build.mjs)`);
         const steps = describeInstall(plan);

@@ -78,6 +78,27 @@ describe('unseal host install / doctor / uninstall', () => {
     expect(existsSync(join(dir, 'unseal-host'))).toBe(false);
   });
 
+  it('install refuses a scanner URL scan --scanner would refuse: usage error, exit 2, nothing written', () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    const dir = join(home, '.mozilla', 'native-messaging-hosts');
+    for (const bad of ['bogus://x', 'clamd://', '']) {
+      for (const extra of [[], ['--dry-run']]) {
+        const r = cli(['host', 'install', ...extra, '--scanner', bad], { HOME: home });
+        expect(r.code, `${bad} ${extra.join(' ')}: ${r.err}`).toBe(2);
+        expect(r.out).toBe('');
+        expect(r.err).toMatch(/^unseal: usage: invalid scanner URL .*; expected clamd\+unix:/);
+        // The same words as unseal scan uses for it (which takes an empty --scanner as none given).
+        if (bad) expect(r.err).toBe(cli(['scan', '--scanner', bad, '-'], {}, plainMessage()).err);
+      }
+    }
+    expect(existsSync(dir)).toBe(false);
+    // A config already there is not touched either.
+    expect(cli(['host', 'install', '--scanner', clamd.url], { HOME: home }).code).toBe(0);
+    const before = readFileSync(join(dir, 'host-config.json'), 'utf8');
+    expect(cli(['host', 'install', '--scanner', 'bogus://x'], { HOME: home }).code).toBe(2);
+    expect(readFileSync(join(dir, 'host-config.json'), 'utf8')).toBe(before);
+  });
+
   it('doctor fails with what to do when nothing is installed, and warns about manifests Thunderbird ignores', () => {
     const home = mkdtempSync(join(work, 'home-'));
     const stray = join(home, '.thunderbird', 'native-messaging-hosts');

@@ -59,6 +59,12 @@ describe('planInstall per platform', () => {
     expect(p.manifestPath).toBe('C:\\Users\\bob\\AppData\\Local\\Unseal\\unseal_host.json');
   });
 
+  it('refuses a scanner URL the scanners cannot parse, as a usage error', () => {
+    expect(() => planInstall({ ...base, platform: 'linux', env: { HOME: '/h' }, scanner: 'bogus://x' })).toThrow(expect.objectContaining({ kind: 'usage', message: expect.stringContaining('unknown scheme bogus:') }));
+    expect(() => planInstall({ ...base, platform: 'linux', env: { HOME: '/h' }, scanner: '' })).toThrow(expect.objectContaining({ kind: 'usage' }));
+    expect(planInstall({ ...base, platform: 'linux', env: { HOME: '/h' }, scanner: 'icap://av.example/avscan' }).config).toEqual({ scanner: 'icap://av.example/avscan' });
+  });
+
   it('refuses relative node or host paths (Thunderbird starts the host from its own cwd)', () => {
     expect(() => planInstall({ ...base, nodePath: 'node', platform: 'linux', env: { HOME: '/h' } })).toThrow('node path must be absolute');
   });
