@@ -16,7 +16,7 @@
 import type { EffectivePolicy, PolicyDocument, PolicyError } from '../../core/policy/index.js';
 import { pageText as t, requestPolicyStatus, resetUserSettings, saveUserSettings, userSettings } from '../../platform/policy.js';
 import type { HostStatus } from '../../protocol/policy-status.js';
-import { checkUserDocument, fieldOfError, settingsForm, toFormValue, userDocument, type FormValue, type SettingField } from './settings-form.js';
+import { checkUserDocument, fieldOfError, keptUserValues, settingsForm, toFormValue, userDocument, valueAt, type FormValue, type SettingField } from './settings-form.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -134,6 +134,8 @@ function show(policy: EffectivePolicy): void {
   showErrors(policy);
 
   fields = settingsForm(policy);
+  // The user's own values, shown beside a setting the admin locks (they apply again without the policy).
+  const kept = keptUserValues(stored);
   readers.clear();
   const body = $('settings').querySelector('tbody')!;
   body.replaceChildren();
@@ -170,7 +172,11 @@ function show(policy: EffectivePolicy): void {
       value.textContent = JSON.stringify(f.value);
     }
     const origin = el('td', 'origin', t(`status_origin_${o.source}`));
-    if (o.locked) origin.append(' ', el('span', 'lock', `🔒 ${t('status_locked')}`));
+    if (o.locked) {
+      origin.append(' ', el('span', 'lock', `🔒 ${t('status_locked')}`));
+      const own = valueAt(kept, f.path);
+      if (own !== undefined) origin.append(el('span', 'user-kept', t('status_user_value_kept', [JSON.stringify(own)])));
+    }
     else if (o.userMayChange) origin.append(' ', el('span', 'may', t('status_user_may_change')));
     else if (!f.userSettable) origin.append(' ', el('span', 'admin-only', t('status_admin_only')));
     if (o.invalidFrom) origin.append(el('span', 'invalid', t('status_invalid_fallback', [t(`status_error_source_${o.invalidFrom}`)])));

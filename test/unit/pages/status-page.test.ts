@@ -136,6 +136,7 @@ describe('status page: changing user settings', () => {
     expect(row('scanner.required').dataset).toMatchObject({ source: 'managed', locked: 'true', editable: 'false' });
     expect(row('scanner.required').querySelector('input')).toBeNull();
     expect(row('scanner.required').textContent).toContain(text('status_locked'));
+    expect(row('scanner.required').textContent).toContain(text('status_user_value_kept', ['false']));
     input('message.maxSizeMB').value = '50';
     expect(await clickAndWait('save')).toBe('saved');
     expect(f.local['settings']).toEqual({ scanner: { required: false }, message: { maxSizeMB: 50 } });
