@@ -306,5 +306,7 @@ const rescanWiring = registerRescan({
   loadKeys: () => pipelineDeps.loadKeys(),
   policy: () => effectivePolicyNow(),
   onInfected: (id, policy) => infectedActions.infected(id, policy),
+  // One list of the organisation's keys (and its cache) for the pane and the re-scan.
+  managedKeys: (opts) => managedKeys.source(opts),
 });
 void markBackgroundStarted(startedAt, 'load').catch(() => undefined);

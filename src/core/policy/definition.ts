@@ -78,8 +78,8 @@ export const POLICY_SCHEMA = object('Unseal settings (Thunderbird add-on unseal@
     mode: oneOf(['never', 'folder'], 'never', { description: 'never: no decrypted copies. folder: the user may save a decrypted copy of a clean message into folder.', userSettable: true }),
     folder: string('Unseal Decrypted', FOLDER_NAME, { description: 'Folder name for mode "folder" (created in Local Folders if missing).', userSettable: true }),
   }),
-  rescan: object('Re-scanning messages that were opened before (new signatures may find what an old scan missed).', {
-    everyHours: integer(0, { min: 0, max: 8760 }, { description: 'Re-scan opened messages every this many hours; 0 = off.', userSettable: true }),
+  rescan: object('Re-scanning stored encrypted mail (new signatures may find what an old scan missed).', {
+    everyHours: integer(0, { min: 0, max: 8760 }, { description: 'Every this many hours, re-scan the folders that were re-scanned by hand before ("Re-scan encrypted mail" on a folder); 0 = off.', userSettable: true }),
   }),
 });
 
