@@ -10,7 +10,8 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
 import { ADDON_ID, NATIVE_HOST_NAME } from '../protocol/native.js';
 import { isRecord } from '../protocol/validate.js';
-import { HOST_CONFIG_FILE } from './config.js';
+import { UnsealError } from '../core/errors.js';
+import { HOST_CONFIG_FILE, parseHostConfig } from './config.js';
 import { ManagedKeyStore, permissionProblem, type ManagedKeysConfig } from './managed-keys.js';
 import { parseScannerUrl } from './scanners/create.js';
 
@@ -32,7 +33,7 @@ export interface InstallPlan {
   readonly configPath: string;
   readonly manifest: HostManifest;
   readonly launcher: string;
-  /** Written only when a scanner URL or managed keys were given (merged into an existing config, which is otherwise left alone). */
+  /** Written only when a scanner URL or managed keys were given (merged into an existing config, which is otherwise left alone: planConfigWrite). */
   readonly config?: { scanner?: string; managedKeys?: ManagedKeysConfig };
   /** Windows: the registry value Thunderbird reads; argv for reg.exe. */
   readonly registry?: { readonly add: readonly string[]; readonly delete: readonly string[]; readonly key: string };
@@ -133,14 +134,61 @@ export function planInstall(input: PlanInput): InstallPlan {
   };
 }
 
-/** Human-readable steps, for --dry-run and for the log of a real run. */
-export function describeInstall(plan: InstallPlan): string[] {
+/** What install writes to host-config.json, decided before anything is written (see planConfigWrite). */
+export interface ConfigWrite {
+  readonly path: string;
+  /** Exactly the object written. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** `merged`: into a valid existing file, whose other settings stay; `replaced`: an invalid one, with --force. */
+  readonly how: 'new' | 'merged' | 'replaced';
+  /** With `replaced`: what was wrong with the file. */
+  readonly problem?: string;
+}
+
+/**
+ * The host-config.json install would write, from the plan and the file on disk now: the new scanner
+ * and managed keys merged over a valid existing config (an admin's auditLog, limits, managedKeys
+ * survive a re-install). An existing file that is not valid JSON, or not a config the host would
+ * accept (the host's own parseHostConfig), is refused — a usage error naming the file and the
+ * problem — unless `force`, then it is replaced by the plan's settings alone. Undefined when install
+ * leaves host-config.json alone (no --scanner, no managed keys).
+ */
+export function planConfigWrite(plan: InstallPlan, opts: { force?: boolean; env?: NodeJS.ProcessEnv } = {}): ConfigWrite | undefined {
+  if (!plan.config) return undefined;
+  const path = plan.configPath;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { path, config: { ...plan.config }, how: 'new' };
+    throw new UnsealError('io', `cannot read ${path}: ${code ?? String(e)}`);
+  }
+  let problem: string;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    parseHostConfig(parsed, path, opts.env ?? {});
+    return { path, config: { ...(parsed as Record<string, unknown>), ...plan.config }, how: 'merged' };
+  } catch (e) {
+    problem = e instanceof SyntaxError ? `${path}: not valid JSON (${e.message})` : (e as Error).message;
+  }
+  if (!opts.force) {
+    throw new UnsealError('usage', `${problem}; install merges into this file and will not overwrite it: fix it, or run install again with --force to replace it (its other settings are lost)`);
+  }
+  return { path, config: { ...plan.config }, how: 'replaced', problem };
+}
+
+/** Human-readable steps, for --dry-run and for the log of a real run; `config` from planConfigWrite. */
+export function describeInstall(plan: InstallPlan, config?: ConfigWrite): string[] {
   const out = [
     `mkdir -p ${plan.dir}`,
     `write ${plan.manifestPath}:\n${JSON.stringify(plan.manifest, null, 2)}`,
     `write ${plan.launcherPath} (mode 755):\n${plan.launcher.trimEnd()}`,
   ];
-  if (plan.config) out.push(`write ${plan.configPath}:\n${JSON.stringify(plan.config, null, 2)}`);
+  if (config) {
+    const how = config.how === 'merged' ? ' (merged into the existing file)' : config.how === 'replaced' ? ` (replacing the invalid existing file, --force: ${config.problem})` : '';
+    out.push(`write ${config.path}${how}:\n${JSON.stringify(config.config, null, 2)}`);
+  }
   if (plan.registry) out.push(`run ${commandLine(plan.registry.add)}`);
   return out;
 }
@@ -163,24 +211,13 @@ export const runCommand: RunCommand = (argv) => {
   return { status: r.error ? null : r.status, stdout: r.stdout ?? '', stderr: r.error ? r.error.message : (r.stderr ?? '') };
 };
 
-export async function applyInstall(plan: InstallPlan, run: RunCommand = runCommand): Promise<void> {
+/** Writes the plan; host-config.json only as `config` says (planConfigWrite, computed first so a refusal writes nothing). */
+export async function applyInstall(plan: InstallPlan, run: RunCommand = runCommand, config?: ConfigWrite): Promise<void> {
   await mkdir(plan.dir, { recursive: true });
   await writeFile(plan.launcherPath, plan.launcher, { mode: 0o755 });
   await chmod(plan.launcherPath, 0o755);
   await writeFile(plan.manifestPath, `${JSON.stringify(plan.manifest, null, 2)}\n`, { mode: 0o644 });
-  if (plan.config) {
-    // Merge so an admin's other settings (limits, audit) survive a re-install with a new scanner.
-    let existing: Record<string, unknown> = {};
-    if (existsSync(plan.configPath)) {
-      try {
-        const parsed: unknown = JSON.parse(readFileSync(plan.configPath, 'utf8'));
-        if (isRecord(parsed)) existing = parsed;
-      } catch {
-        /* an unreadable config is replaced */
-      }
-    }
-    await writeFile(plan.configPath, `${JSON.stringify({ ...existing, ...plan.config }, null, 2)}\n`, { mode: 0o644 });
-  }
+  if (config) await writeFile(config.path, `${JSON.stringify(config.config, null, 2)}\n`, { mode: 0o644 });
   if (plan.registry) {
     const r = run(plan.registry.add);
     if (r.status !== 0) throw new Error(`${commandLine(plan.registry.add)} failed: ${r.stderr.trim() || `exit ${r.status}`}`);

@@ -12,6 +12,7 @@ import {
   describeInstall,
   describeUninstall,
   formatCheck,
+  planConfigWrite,
   planInstall,
   runCommand,
   runDoctor,
@@ -21,7 +22,7 @@ import { probeScanner } from '../../host/probe.js';
 import { one, parseArgs } from '../args.js';
 import type { CliIo } from '../io.js';
 
-const HELP = `usage: unseal host install [--scanner URL] [--managed-keys DIR --managed-passwords FILE] [--system] [--dry-run]
+const HELP = `usage: unseal host install [--scanner URL] [--managed-keys DIR --managed-passwords FILE] [--system] [--dry-run] [--force]
        unseal host uninstall [--system] [--dry-run]
        unseal host doctor [--scanner URL] [--clamd-conf FILE] [--no-scan]
 
@@ -32,6 +33,10 @@ install    writes the manifest unseal_host.json, a launcher pinning this node, a
            %ProgramData% + HKLM). --managed-keys DIR --managed-passwords FILE: the host serves the
            organisation's .p12/.pfx keys in DIR (passwords: a JSON object {"file.p12": "password"}
            in FILE, mode 600, owned by the user the host runs as); private keys never leave the host.
+           An existing host-config.json keeps its other settings (auditLog, limits, ...): the new
+           ones are merged in. One that is not valid JSON or not a valid config is not overwritten
+           (exit 2, naming the file and the problem) unless --force, which replaces it.
+           --dry-run prints every file exactly as it would be written, and writes nothing.
 uninstall  removes the manifest, the launcher and the registry value (keeps host-config.json).
 doctor     checks the registration, node, the scanner and its canaries; prints ok|warn|fail lines;
            exits 0 when nothing failed.`;
@@ -54,7 +59,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.out(`${HELP}\n`);
     return sub ? 0 : 2;
   }
-  const args = parseArgs(rest, { scanner: { value: true }, 'managed-keys': { value: true }, 'managed-passwords': { value: true }, system: {}, 'dry-run': {}, 'clamd-conf': { value: true }, 'no-scan': {}, help: {} });
+  const args = parseArgs(rest, { scanner: { value: true }, 'managed-keys': { value: true }, 'managed-passwords': { value: true }, system: {}, 'dry-run': {}, 'clamd-conf': { value: true }, 'no-scan': {}, force: {}, help: {} });
   if (args.flags.has('help')) {
     io.out(`${HELP}\n`);
     return 0;
@@ -68,6 +73,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const mkPasswords = one(args, 'managed-passwords');
   if ((mkDir === undefined) !== (mkPasswords === undefined)) throw new UnsealError('usage', '--managed-keys DIR and --managed-passwords FILE go together');
   if (mkDir !== undefined && sub !== 'install') throw new UnsealError('usage', '--managed-keys is an option of install');
+  if (args.flags.has('force') && sub !== 'install') throw new UnsealError('usage', '--force is an option of install');
   const managedKeys = mkDir !== undefined && mkPasswords !== undefined ? { dir: resolve(mkDir), passwords: resolve(mkPasswords) } : undefined;
   switch (sub) {
     case 'install':
@@ -76,17 +82,25 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const plan = planInstall({ platform, env: io.env, system, nodePath: process.execPath, hostScript, ...(scanner !== undefined ? { scanner } : {}), ...(managedKeys ? { managedKeys } : {}) });
       if (sub === 'install') {
         if (!dry && !existsSync(hostScript)) throw new UnsealError('io', `host script ${hostScript} not found: build it first (node build.mjs)`);
-        const steps = describeInstall(plan);
+        // Read (and judged) before anything is written: a refusal leaves everything as it was.
+        const config = planConfigWrite(plan, { force: args.flags.has('force'), env: io.env });
+        const steps = describeInstall(plan, config);
         if (dry) {
           io.out(`dry run; would:\n${steps.map((s) => `  ${s.replace(/\n/g, '\n    ')}`).join('\n')}\n`);
           return 0;
         }
         try {
-          await applyInstall(plan);
+          await applyInstall(plan, undefined, config);
         } catch (e) {
           throw new UnsealError('io', `install failed: ${(e as Error).message}${system ? ' (--system needs administrator rights)' : ''}`);
         }
-        io.out(`installed ${plan.manifestPath}\nlauncher ${plan.launcherPath}\n${plan.config?.scanner ? `scanner ${plan.config.scanner} (in ${plan.configPath})\n` : ''}${plan.config?.managedKeys ? `managed keys ${plan.config.managedKeys.dir} (in ${plan.configPath})\n` : ''}next: unseal host doctor\n`);
+        io.out(
+          `installed ${plan.manifestPath}\nlauncher ${plan.launcherPath}\n` +
+            (config?.how === 'replaced' ? `replaced ${config.path} (--force; it was invalid: ${config.problem})\n` : '') +
+            (plan.config?.scanner ? `scanner ${plan.config.scanner} (in ${plan.configPath})\n` : '') +
+            (plan.config?.managedKeys ? `managed keys ${plan.config.managedKeys.dir} (in ${plan.configPath})\n` : '') +
+            'next: unseal host doctor\n',
+        );
         return 0;
       }
       if (dry) {

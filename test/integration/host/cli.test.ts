@@ -3,7 +3,7 @@
  * so the real files land where Thunderbird would look for this user, and a real clamd.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,61 @@ describe('unseal host install / doctor / uninstall', () => {
     const before = readFileSync(join(dir, 'host-config.json'), 'utf8');
     expect(cli(['host', 'install', '--scanner', 'bogus://x'], { HOME: home }).code).toBe(2);
     expect(readFileSync(join(dir, 'host-config.json'), 'utf8')).toBe(before);
+  });
+
+  it('dry-run shows the host-config.json the install writes: merged into the existing one (auditLog, limits, managedKeys kept)', () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    const dir = join(home, '.mozilla', 'native-messaging-hosts');
+    mkdirSync(dir, { recursive: true });
+    const existing = { scanner: 'clamd://127.0.0.1:9', auditLog: join(home, 'audit.jsonl'), limits: { maxScanBytes: 1000000 }, managedKeys: { dir: join(home, 'keys'), passwords: join(home, 'pw.json') } };
+    writeFileSync(join(dir, 'host-config.json'), JSON.stringify(existing));
+    const dry = cli(['host', 'install', '--dry-run', '--scanner', clamd.url], { HOME: home });
+    expect(dry.code, dry.err).toBe(0);
+    const m = /^ {2}write (\S+) \(merged into the existing file\):\n((?: {4}.*\n?)+)/m.exec(dry.out);
+    expect(m, dry.out).not.toBeNull();
+    expect(m![1]).toBe(join(dir, 'host-config.json'));
+    const shown = m![2]!.replace(/^ {4}/gm, '');
+    expect(JSON.parse(shown)).toEqual({ ...existing, scanner: clamd.url });
+    expect(JSON.parse(readFileSync(join(dir, 'host-config.json'), 'utf8'))).toEqual(existing); // dry run: unchanged
+
+    const inst = cli(['host', 'install', '--scanner', clamd.url], { HOME: home });
+    expect(inst.code, inst.err).toBe(0);
+    // Exactly what the preview showed.
+    expect(readFileSync(join(dir, 'host-config.json'), 'utf8')).toBe(`${shown.trimEnd()}\n`);
+  });
+
+  it('an invalid existing host-config.json is not overwritten (exit 2, names the file and the problem) unless --force', () => {
+    for (const [content, problem] of [
+      ['{"scanner": "clamd://127.0.0.1:9", ', /: not valid JSON \(/],
+      ['{"scaner": "clamd://127.0.0.1:9"}', /: unknown field 'scaner'/],
+      ['{"limits": {"maxScanBytes": -1}}', /: limits\.maxScanBytes must be a positive integer/],
+    ] as const) {
+      const home = mkdtempSync(join(work, 'home-'));
+      const dir = join(home, '.mozilla', 'native-messaging-hosts');
+      const cfg = join(dir, 'host-config.json');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(cfg, content);
+      for (const extra of [[], ['--dry-run']]) {
+        const r = cli(['host', 'install', ...extra, '--scanner', clamd.url], { HOME: home });
+        expect(r.code, `${content} ${extra.join(' ')}`).toBe(2);
+        expect(r.out).toBe('');
+        expect(r.err.startsWith(`unseal: usage: ${cfg}: `), r.err).toBe(true);
+        expect(r.err).toMatch(problem);
+        expect(r.err).toContain('--force');
+        expect(readFileSync(cfg, 'utf8')).toBe(content);
+        expect(readdirSync(dir)).toEqual(['host-config.json']); // no manifest or launcher either
+      }
+      const dry = cli(['host', 'install', '--dry-run', '--force', '--scanner', clamd.url], { HOME: home });
+      expect(dry.code, dry.err).toBe(0);
+      expect(dry.out).toContain(`write ${cfg} (replacing the invalid existing file, --force: ${cfg}: `);
+      const forced = cli(['host', 'install', '--force', '--scanner', clamd.url], { HOME: home });
+      expect(forced.code, forced.err).toBe(0);
+      expect(forced.out).toContain(`replaced ${cfg} (--force; it was invalid: `);
+      expect(JSON.parse(readFileSync(cfg, 'utf8'))).toEqual({ scanner: clamd.url });
+    }
+    const home = mkdtempSync(join(work, 'home-'));
+    expect(cli(['host', 'uninstall', '--force'], { HOME: home })).toMatchObject({ code: 2, err: 'unseal: usage: --force is an option of install\n' });
+    expect(cli(['host', '--help'], {}).out).toContain('--force');
   });
 
   it('doctor fails with what to do when nothing is installed, and warns about manifests Thunderbird ignores', () => {
