@@ -2,8 +2,10 @@
  * The audit viewer: the host's audit log (decryptions, verdicts; never content) as a table, newest
  * first, and "Export JSON lines" for support. Pages come from the host through the background
  * (`audit.read`, each reply < 1 MiB); the page follows `next` until the end or MAX_EVENTS.
- * <body data-state="loading|idle|error" data-events="N"> for tests.
+ * <body data-state="loading|idle|error" data-events="N"> for tests. Text from the add-on's locales
+ * (data-i18n + pageText); event names and verdicts stay the log's own words.
  */
+import { pageText as t } from '../../platform/policy.js';
 import { downloadText, rescanRequest } from '../../platform/rescan.js';
 import type { AuditLogRecord } from '../../protocol/native.js';
 
@@ -26,12 +28,12 @@ function setStatus(text: string, kind: 'info' | 'error' = 'info'): void {
 function details(e: AuditLogRecord): string {
   const parts: string[] = [];
   if (e.signatures?.length) parts.push(e.signatures.join(', '));
-  if (e.reason) parts.push(`reason ${e.reason}`);
-  if (e.error) parts.push(`error ${e.error}`);
+  if (e.reason) parts.push(t('audit_detail_reason', [e.reason]));
+  if (e.error) parts.push(t('audit_detail_error', [e.error]));
   if (e.algorithm) parts.push(e.algorithm);
-  if (e.keyFingerprint) parts.push(`key ${e.keyFingerprint.slice(0, 16)}…`);
-  if (e.size !== undefined) parts.push(`${e.size} bytes`);
-  if (e.plaintextSha256) parts.push(`sha256 ${e.plaintextSha256.slice(0, 16)}…`);
+  if (e.keyFingerprint) parts.push(t('audit_detail_key', [e.keyFingerprint.slice(0, 16)]));
+  if (e.size !== undefined) parts.push(t('audit_detail_size', [String(e.size)]));
+  if (e.plaintextSha256) parts.push(t('audit_detail_sha256', [e.plaintextSha256.slice(0, 16)]));
   return parts.join(' · ');
 }
 
@@ -52,7 +54,7 @@ function render(): void {
 
 async function load(): Promise<void> {
   document.body.dataset['state'] = 'loading';
-  setStatus('Loading …');
+  setStatus(t('audit_loading'));
   const sinceDate = $<HTMLInputElement>('since').value;
   const since = sinceDate ? new Date(`${sinceDate}T00:00:00`).toISOString() : undefined;
   const out: AuditLogRecord[] = [];
@@ -73,9 +75,11 @@ async function load(): Promise<void> {
   events = out;
   render();
   document.body.dataset['state'] = 'idle';
-  setStatus(`${events.length} events${events.length >= MAX_EVENTS ? ` (the newest ${MAX_EVENTS}; choose a later "since" date for fewer)` : ''}.`);
+  setStatus(events.length >= MAX_EVENTS ? t('audit_count_capped', [String(events.length), String(MAX_EVENTS)]) : t('audit_count', [String(events.length)]));
 }
 
+for (const e of Array.from(document.querySelectorAll<HTMLElement>('[data-i18n]'))) e.textContent = t(e.dataset['i18n']!);
+document.documentElement.lang = t('@@ui_locale').replace(/_/g, '-') || 'en';
 $('reload').addEventListener('click', () => void load());
 $('export').addEventListener('click', () => {
   const text = events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : '');

@@ -3,7 +3,9 @@
  * cancel, read the summary and the messages that need attention. The run lives in the background
  * (src/background/rescan-runner.ts); this page only polls its status. DOM from textContent only.
  * <body data-state="idle|listing|running|paused|done|cancelled|failed" data-done data-total> for tests.
+ * Text from the add-on's locales (data-i18n + pageText).
  */
+import { pageText as t } from '../../platform/policy.js';
 import { rescanRequest } from '../../platform/rescan.js';
 import type { RescanStatus } from '../../protocol/rescan.js';
 
@@ -22,17 +24,8 @@ function setStatus(text: string, kind: 'info' | 'error' = 'info'): void {
   s.dataset['kind'] = kind;
 }
 
-const LABELS: Record<string, string> = {
-  total: 'Messages looked at',
-  scanned: 'Scanned now',
-  clean: 'Clean',
-  infected: 'Infected',
-  unscanned: 'Not scanned (scanner trouble)',
-  couldNotDecrypt: 'Could not decrypt (no key, damaged)',
-  skipped: 'Skipped (already scanned with these signatures)',
-  skippedInfected: '… of them infected before',
-  notEncrypted: 'Not encrypted',
-};
+/** Summary rows in this order; each label is the string `rescan_sum_<key>`. */
+const SUMMARY_KEYS = ['total', 'scanned', 'clean', 'infected', 'unscanned', 'couldNotDecrypt', 'skipped', 'skippedInfected', 'notEncrypted'] as const;
 
 function render(s: RescanStatus): void {
   document.body.dataset['state'] = s.state;
@@ -48,23 +41,25 @@ function render(s: RescanStatus): void {
   const p = $<HTMLProgressElement>('progress');
   p.max = Math.max(1, s.total);
   p.value = s.done;
+  const done = String(s.done);
+  const total = String(s.total);
   const text: Record<string, string> = {
-    idle: 'No re-scan has run yet.',
-    listing: `Listing messages in ${folders} … ${s.total}`,
-    running: `Re-scanning ${folders}: ${s.done} of ${s.total}`,
-    paused: `Paused: ${s.done} of ${s.total} done in ${folders}.`,
-    done: `Done: ${s.done} messages in ${folders}${s.finishedAt ? ` (${new Date(s.finishedAt).toLocaleString()})` : ''}.`,
-    cancelled: `Cancelled after ${s.done} of ${s.total} messages in ${folders}.`,
-    failed: `Stopped: ${s.error ?? 'unknown error'}`,
+    idle: t('rescan_state_idle'),
+    listing: t('rescan_state_listing', [folders, total]),
+    running: t('rescan_state_running', [folders, done, total]),
+    paused: t('rescan_state_paused', [done, total, folders]),
+    done: s.finishedAt ? t('rescan_state_done_at', [done, folders, new Date(s.finishedAt).toLocaleString()]) : t('rescan_state_done', [done, folders]),
+    cancelled: t('rescan_state_cancelled', [done, total, folders]),
+    failed: t('rescan_state_failed', [s.error ?? t('rescan_unknown_error')]),
   };
   setStatus(s.error && s.state !== 'failed' ? `${text[s.state]} (${s.error})` : (text[s.state] ?? s.state), s.state === 'failed' ? 'error' : 'info');
   const sum = $('summary');
   sum.replaceChildren(
-    ...Object.entries(LABELS).map(([k, label]) => {
+    ...SUMMARY_KEYS.map((k) => {
       const tr = document.createElement('tr');
       tr.dataset['key'] = k;
       const v = (s.summary as unknown as Record<string, number>)[k] ?? 0;
-      tr.append(el('td', label), el('td', String(v), k === 'infected' && v > 0 ? 'infected' : undefined));
+      tr.append(el('td', t(`rescan_sum_${k}`)), el('td', String(v), k === 'infected' && v > 0 ? 'infected' : undefined));
       return tr;
     }),
   );
@@ -74,14 +69,14 @@ function render(s: RescanStatus): void {
       tr.dataset['status'] = r.status;
       const details =
         r.status === 'infected' || r.status === 'skipped'
-          ? (r.findings ?? []).map((f) => `${f.signature} in ${f.part}`).join(', ')
+          ? (r.findings ?? []).map((f) => t('rescan_finding', [f.signature, f.part])).join(', ')
           : `${r.reason ?? ''}${r.detail ? `: ${r.detail}` : ''}`;
-      const result = r.status === 'skipped' ? 'infected (earlier scan)' : r.status.replace(/_/g, ' ');
+      const result = t(`rescan_result_${r.status}`);
       tr.append(el('td', r.messageId ?? r.id), el('td', r.folder ?? ''), el('td', result, r.status === 'skipped' ? 'infected' : r.status), el('td', details));
       return tr;
     }),
   );
-  $('schedule').textContent = s.scheduleHours > 0 ? `Scheduled: the folders you re-scanned are re-scanned every ${s.scheduleHours} h (policy rescan.everyHours).` : 'No scheduled re-scan (policy rescan.everyHours is 0).';
+  $('schedule').textContent = s.scheduleHours > 0 ? t('rescan_schedule_on', [String(s.scheduleHours)]) : t('rescan_schedule_off');
 }
 
 async function refresh(): Promise<void> {
@@ -97,6 +92,8 @@ async function act(type: 'rescan.pause' | 'rescan.resume' | 'rescan.cancel'): Pr
 }
 
 async function init(): Promise<void> {
+  for (const e of Array.from(document.querySelectorAll<HTMLElement>('[data-i18n]'))) e.textContent = t(e.dataset['i18n']!);
+  document.documentElement.lang = t('@@ui_locale').replace(/_/g, '-') || 'en';
   const f = await rescanRequest({ type: 'rescan.folders' });
   const select = $<HTMLSelectElement>('folder');
   if (f.ok && 'folders' in f) {
