@@ -24,6 +24,8 @@ export interface ListedRef {
   readonly headerMessageId: string;
   readonly key: string;
   readonly folderPath?: string;
+  /** The outer From as listed, for the audit trail. */
+  readonly author?: string;
 }
 
 export interface RescanRunnerDeps {
@@ -219,7 +221,11 @@ export class RescanRunner {
             refs.set(m.key, m.id);
             items.push({
               id: m.key,
-              meta: { ...(m.headerMessageId ? { messageId: m.headerMessageId } : {}), folder: m.folderPath ?? folder.path ?? folder.name },
+              meta: {
+                ...(m.headerMessageId ? { messageId: m.headerMessageId } : {}),
+                folder: m.folderPath ?? folder.path ?? folder.name,
+                ...(m.author ? { sender: m.author.slice(0, 998) } : {}),
+              },
               raw: () => this.deps.raw(m.id),
             });
           }

@@ -71,6 +71,7 @@ export interface ListedMessage {
   /** Stable across restarts (Thunderbird's numeric ids are per session). */
   readonly key: string;
   readonly folderPath?: string;
+  readonly author?: string;
 }
 
 /** Every message of a folder, page by page (`messages.list` then `continueList`). */
@@ -87,6 +88,7 @@ export async function* listFolderMessages(folderId: string): AsyncGenerator<List
         headerMessageId: h.headerMessageId,
         key: `${folderId}|${h.headerMessageId}|${date}|${typeof r?.size === 'number' ? r.size : ''}`,
         ...(h.folderPath ? { folderPath: h.folderPath } : {}),
+        ...(h.author ? { author: h.author } : {}),
       };
     });
     if (!page?.id) return;

@@ -105,7 +105,7 @@ describe('re-scan encrypted mail in Thunderbird', () => {
       await waitFor(() => existsSync(auditLog), 10_000, 'audit log');
       const ids = new Set(corpus.messages.map((m) => m.messageId));
       const strip = (s?: string) => (s ?? '').replace(/^<|>$/g, '');
-      const read = () => readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; messageId?: string; verdict?: string; folder?: string });
+      const read = () => readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; messageId?: string; verdict?: string; folder?: string; sender?: string });
       const decryptable = corpus.count.clean + corpus.count.infected;
       // The add-on's events arrive asynchronously: wait until all are in.
       await waitFor(() => read().filter((e) => e.event === 'decrypted' && ids.has(strip(e.messageId))).length >= decryptable || undefined, 20_000, 'decrypted events');
@@ -115,6 +115,8 @@ describe('re-scan encrypted mail in Thunderbird', () => {
       const failed = events.filter((e) => e.event === 'decrypt_failed');
       expect(new Set(decrypted.map((e) => e.messageId)).size).toBe(decryptable);
       expect(decrypted).toHaveLength(decryptable);
+      // The outer From as Thunderbird lists it, and the folder the message lies in.
+      expect(decrypted.every((e) => e.sender === 'Bob Sender <bob@demo.example>' && e.folder?.includes(TEST_FOLDER))).toBe(true);
       expect(verdicts).toHaveLength(decryptable);
       expect(verdicts.filter((e) => e.verdict === 'infected')).toHaveLength(corpus.count.infected);
       expect(failed).toHaveLength(corpus.count.otherKey + corpus.count.malformed);

@@ -37,6 +37,8 @@ export interface RescanMeta {
   /** RFC 5322 Message-ID (transport header as listed; never decrypted content). */
   readonly messageId?: string;
   readonly folder?: string;
+  /** The outer From as the mail store lists it, for the audit trail. */
+  readonly sender?: string;
 }
 
 export interface RescanItem {
@@ -153,13 +155,14 @@ export type RescanAuditEvent =
       readonly event: 'decrypted';
       readonly messageId?: string;
       readonly folder?: string;
+      readonly sender?: string;
       readonly keyFingerprint?: string;
       readonly algorithm?: string;
       readonly ciphertextSha256: string;
       readonly plaintextSha256: string;
       readonly size: number;
     }
-  | { readonly event: 'decrypt_failed'; readonly messageId?: string; readonly folder?: string; readonly error: string };
+  | { readonly event: 'decrypt_failed'; readonly messageId?: string; readonly folder?: string; readonly sender?: string; readonly error: string };
 
 export interface RescanProgress {
   /** Processed in this run so far (resumed items included). */
