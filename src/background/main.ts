@@ -31,7 +31,6 @@ import { PrefWatch } from './pref-watch.js';
 import { InfectedActions, decryptedCopy } from './policy-actions.js';
 import { ensureLocalFolder, importMessage, moveMessage, tagMessage } from '../platform/mail-actions.js';
 import { loadEffectivePolicy as effectivePolicyNow, onUserSettingsChanged } from '../platform/policy.js';
-import { setRescanSchedule } from '../platform/rescan.js';
 import { auditUnderPolicy } from './policy-gates.js';
 import { isPolicyStatusRequest, type HostStatus, type PolicyStatus } from '../protocol/policy-status.js';
 
@@ -286,13 +285,10 @@ registerViewerMenu(uiText('menu_open_viewer'), (ids) => {
 onActionClicked(() => void openKeysPage());
 onStartup((reason) => void markBackgroundStarted(startedAt, reason).catch(() => undefined));
 // User settings apply at once (the pipeline reads them per message): results decided under the old
-// settings are dropped, also one still in the pipeline, and the re-scan schedule follows rescan.everyHours.
+// settings are dropped, also one still in the pipeline. (rescan-wiring.ts re-arms its schedule itself.)
 onUserSettingsChanged(() => {
   settingsGeneration++;
   opened.clear();
-  void effectivePolicyNow()
-    .then((p) => setRescanSchedule(p.rescan.everyHours))
-    .catch(() => undefined);
 });
 onRuntimeMessage((msg, sender) => (isKeyRequest(msg) ? keyService.handle(msg, sender.fromExtensionPage) : route(msg, sender)));
 onSelectionChanged((_tabId, messages) => prefWatch.selectionChanged(messages));
