@@ -66,3 +66,16 @@ export function atMostOnePositional(p: ParsedArgs, what = 'INPUT'): string | und
   if (p.positionals.length > 1) throw new UnsealError('usage', `expected at most one ${what}, got ${p.positionals.length}`);
   return p.positionals[0];
 }
+
+/** The largest delay Node's timers take (2^31 − 1 ms, about 24.8 days); above it they fire after 1 ms. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** `--timeout MS`: a whole number of milliseconds from 1 to MAX_TIMEOUT_MS, or undefined when not given. */
+export function timeoutOption(p: ParsedArgs, name = 'timeout'): number | undefined {
+  const text = one(p, name);
+  if (text === undefined) return undefined;
+  const ms = Number(text);
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new UnsealError('usage', `--${name} must be a positive number of milliseconds`);
+  if (ms > MAX_TIMEOUT_MS) throw new UnsealError('usage', `--${name} ${text} is too large: at most ${MAX_TIMEOUT_MS} milliseconds (about 24.8 days)`);
+  return ms;
+}

@@ -1,7 +1,7 @@
 import { openMessage, type OpenedMessage } from '../../core/unwrap/open.js';
 import type { Layer } from '../../core/unwrap/layers.js';
 import { VERDICT_EXIT_CODES } from '../../protocol/scan.js';
-import { atMostOnePositional, many, one, parseArgs } from '../args.js';
+import { atMostOnePositional, many, one, parseArgs, timeoutOption } from '../args.js';
 import { formatVerdict, scanPlaintext, scanReport } from './scan.js';
 import { readInput, type CliIo } from '../io.js';
 import { UnsealError } from '../../core/errors.js';
@@ -18,7 +18,7 @@ ${KEY_OPTIONS_HELP}
                                  clamd+unix:///PATH, clamd://HOST:PORT, icap://HOST:PORT/SERVICE, command:...
                                  (default: $UNSEAL_SCANNER). Content is printed only for a clean verdict;
                                  exit 10 infected, 11 not scanned.
-  --timeout MS                   per scanner call, in milliseconds (default 120000)`;
+  --timeout MS                   per scanner call, in milliseconds (default 120000, at most 2147483647)`;
 
 /** JSON-safe layer: byte fields become hex, nothing of the plaintext. */
 export function layerJson(l: Layer): unknown {
@@ -74,9 +74,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const input = await readInput(atMostOnePositional(p), io);
   const material = await loadMaterial(p);
   const trustAnchors = await loadTrust(many(p, 'trust'));
-  const timeoutText = one(p, 'timeout');
-  const timeoutMs = timeoutText === undefined ? undefined : Number(timeoutText);
-  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)) throw new UnsealError('usage', '--timeout must be a positive number of milliseconds');
+  const timeoutMs = timeoutOption(p);
   let m: OpenedMessage;
   try {
     m = await withKeyHints(material, () => openMessage(subtle, input, material, { trustAnchors }));

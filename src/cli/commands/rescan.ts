@@ -9,7 +9,7 @@ import { scanMessage } from '../../host/scan-message.js';
 import { createScanner } from '../../host/scanners/create.js';
 import { guardWithCanaries } from '../../host/scanners/guarded.js';
 import { utf8 } from '../../core/bytes.js';
-import { many, one, parseArgs } from '../args.js';
+import { many, one, parseArgs, timeoutOption } from '../args.js';
 import { writeFileAtomic, type CliIo } from '../io.js';
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, loadMaterial, loadTrust, subtle } from '../key-options.js';
 import { openMailbox } from '../mailbox.js';
@@ -28,7 +28,7 @@ ${KEY_OPTIONS_HELP}
                    continues a run that was interrupted
   --force          scan everything again, whatever the state file says (and update it)
   --json           print {summary, results: [{id, messageId, status, findings, ...}]}
-  --timeout MS     per scanner call (default 120000)
+  --timeout MS     per scanner call (default 120000, at most 2147483647)
 exit codes: 0 every encrypted message clean (or skipped as clean; messages that are not encrypted do
 not count), 10 something infected (also when found by an earlier run and skipped now), 11 nothing
 infected but something not scanned or not decrypted (a message for another key, a malformed one);
@@ -91,9 +91,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (p.positionals.length !== 1) throw new UnsealError('usage', 'give exactly one MBOX, MAILDIR or DIR');
   const url = one(p, 'scanner') ?? io.env['UNSEAL_SCANNER'];
   if (!url) throw new UnsealError('usage', 'no scanner: give --scanner URL or set UNSEAL_SCANNER');
-  const timeoutText = one(p, 'timeout');
-  const timeoutMs = timeoutText === undefined ? undefined : Number(timeoutText);
-  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)) throw new UnsealError('usage', '--timeout must be a positive number of milliseconds');
+  const timeoutMs = timeoutOption(p);
   if (many(p, 'key').length === 0) throw new UnsealError('usage', 'give at least one --key');
 
   const material = await loadMaterial(p);

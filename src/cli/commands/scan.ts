@@ -11,7 +11,7 @@ import { looksLikeMessage } from '../../host/mime-parts.js';
 import { scanMessage } from '../../host/scan-message.js';
 import { createScanner } from '../../host/scanners/create.js';
 import { guardWithCanaries } from '../../host/scanners/guarded.js';
-import { atMostOnePositional, one, parseArgs } from '../args.js';
+import { atMostOnePositional, one, parseArgs, timeoutOption } from '../args.js';
 import { readInput, type CliIo } from '../io.js';
 
 const HELP = `usage: unseal scan [--scanner URL] [--json] [--as auto|message|file] [--timeout MS] [FILE|-]
@@ -21,7 +21,7 @@ Scans FILE (or stdin) with the scanner: a message is scanned whole and part by p
                   icaps://..., command:... (default: $UNSEAL_SCANNER)
   --as            how to treat the input (default auto: a message if it starts with mail headers)
   --json          {"scan": {verdict, engine, findings: [{part, signature}], reason}}
-  --timeout MS    per scanner call (default 120000)
+  --timeout MS    per scanner call (default 120000, at most 2147483647)
 Encrypted content is never clean: an encrypted CMS object (EnvelopedData, AuthEnvelopedData,
 EncryptedData; DER, BER, PEM or base64) or S/MIME-encrypted message as the input, or an encrypted
 part inside a message, is not scanned (reason not_scannable): decrypt it first (unseal open --scanner).
@@ -140,9 +140,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!url) throw new UnsealError('usage', 'no scanner: give --scanner URL or set UNSEAL_SCANNER');
   const as = one(args, 'as') ?? 'auto';
   if (!['auto', 'message', 'file'].includes(as)) throw new UnsealError('usage', '--as must be auto, message or file');
-  const timeoutText = one(args, 'timeout');
-  const timeoutMs = timeoutText === undefined ? undefined : Number(timeoutText);
-  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)) throw new UnsealError('usage', '--timeout must be a positive number of milliseconds');
+  const timeoutMs = timeoutOption(args);
   const path = atMostOnePositional(args, 'FILE');
   const bytes = await readInput(path, io);
   const verdict = await scanPlaintext(bytes, url, {
