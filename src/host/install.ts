@@ -5,7 +5,7 @@
  * doctor says exactly what to change.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
 import { ADDON_ID, NATIVE_HOST_NAME } from '../protocol/native.js';
@@ -13,7 +13,7 @@ import { isRecord } from '../protocol/validate.js';
 import { UnsealError } from '../core/errors.js';
 import { HOST_CONFIG_FILE, parseHostConfig } from './config.js';
 import { ManagedKeyStore, permissionProblem, type ManagedKeysConfig } from './managed-keys.js';
-import { parseScannerUrl } from './scanners/create.js';
+import { parseScannerUrl, type ScannerTarget } from './scanners/create.js';
 
 export type Platform = 'linux' | 'darwin' | 'win32';
 
@@ -288,6 +288,8 @@ export interface DoctorDeps {
   readonly probeScanner?: (url: string) => Promise<Check[]>;
   readonly scannerUrl?: string;
   readonly clamdConf?: string;
+  /** Where to look for the clamd.conf of a local clamd when --clamd-conf is not given (CLAMD_CONF_CANDIDATES). */
+  readonly clamdConfCandidates?: readonly string[];
 }
 
 interface FoundManifest {
@@ -460,14 +462,92 @@ export function isLocalClamd(url: string): boolean {
   return /^clamd\+unix:/i.test(url) || /^clamd:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/i.test(url);
 }
 
+/** Where distributions and Homebrew put clamd's configuration. */
+export const CLAMD_CONF_CANDIDATES: readonly string[] = ['/etc/clamav/clamd.conf', '/etc/clamd.d/scan.conf', '/etc/clamd.conf', '/usr/local/etc/clamd.conf', '/opt/homebrew/etc/clamav/clamd.conf'];
+
+/** A path with its symlinks resolved as far as it exists (/var/run → /run), for comparing socket paths. */
+function realish(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return posix.join(realpathSync(posix.dirname(path)), posix.basename(path));
+    } catch {
+      return path;
+    }
+  }
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
+const ANY_ADDRESS = new Set(['0.0.0.0', '::']);
+
+/** The socket a clamd scanner URL names, as clamd.conf would spell it. */
+function socketOf(target: ScannerTarget): string {
+  if (target.kind === 'clamd-unix') return `LocalSocket ${target.path}`;
+  if (target.kind === 'clamd-tcp') return `TCPSocket ${target.port} on ${target.host}`;
+  return '';
+}
+
+/** Whether the clamd that reads this clamd.conf listens where the scanner URL points. */
+export function clamdConfServes(conf: Map<string, string>, target: ScannerTarget): boolean {
+  if (target.kind === 'clamd-unix') {
+    const sock = conf.get('localsocket');
+    return sock !== undefined && (sock === target.path || realish(sock) === realish(target.path));
+  }
+  if (target.kind === 'clamd-tcp') {
+    if (conf.get('tcpsocket') !== String(target.port)) return false;
+    const addr = conf.get('tcpaddr')?.toLowerCase();
+    const host = target.host.toLowerCase();
+    // No TCPAddr: clamd listens on every address.
+    return addr === undefined || ANY_ADDRESS.has(addr) || addr === host || (LOOPBACK.has(addr) && LOOPBACK.has(host));
+  }
+  return false;
+}
+
 function checkClamdConf(url: string, d: DoctorDeps, checks: Check[]): void {
   if (!isLocalClamd(url)) return;
-  const path = d.clamdConf ?? ['/etc/clamav/clamd.conf', '/etc/clamd.d/scan.conf', '/usr/local/etc/clamd.conf', '/opt/homebrew/etc/clamav/clamd.conf'].find((c) => existsSync(c));
-  if (!path || !existsSync(path)) {
-    checks.push({ status: 'warn', what: 'clamd AlertExceedsMax', fix: `clamd.conf not found${d.clamdConf ? ` at ${d.clamdConf}` : ''}; pass --clamd-conf FILE, and make sure it has "AlertExceedsMax yes"` });
-    return;
+  let target: ScannerTarget;
+  try {
+    target = parseScannerUrl(url);
+  } catch {
+    return; // the scanner URL check reports it
   }
-  const conf = readClamdConf(readFileSync(path, 'utf8'));
+  let path = d.clamdConf;
+  let conf: Map<string, string> | undefined;
+  if (path !== undefined) {
+    if (!existsSync(path)) {
+      checks.push({ status: 'warn', what: 'clamd AlertExceedsMax', fix: `clamd.conf not found at ${path}; pass --clamd-conf FILE, and make sure it has "AlertExceedsMax yes"` });
+      return;
+    }
+    conf = readClamdConf(readFileSync(path, 'utf8'));
+  } else {
+    // Only the clamd.conf of the clamd this scanner talks to says anything about it: another
+    // clamd's file (the distribution's, for a private socket) would give a false verdict.
+    const seen: string[] = [];
+    for (const c of d.clamdConfCandidates ?? CLAMD_CONF_CANDIDATES) {
+      let parsed: Map<string, string>;
+      try {
+        parsed = readClamdConf(readFileSync(c, 'utf8'));
+      } catch {
+        continue;
+      }
+      if (clamdConfServes(parsed, target)) {
+        path = c;
+        conf = parsed;
+        break;
+      }
+      const where = [parsed.get('localsocket') && `LocalSocket ${parsed.get('localsocket')}`, parsed.get('tcpsocket') && `TCPSocket ${parsed.get('tcpsocket')}`].filter(Boolean).join(', ');
+      seen.push(`${c} (${where || 'no socket'})`);
+    }
+    if (!path || !conf) {
+      checks.push({
+        status: 'warn',
+        what: 'clamd AlertExceedsMax',
+        fix: `the clamd.conf for ${socketOf(target)} was not found${seen.length ? ` (${seen.join('; ')} ${seen.length === 1 ? 'is' : 'are'} for another clamd)` : ''}: pass --clamd-conf FILE (the file that clamd runs with), and make sure it has "AlertExceedsMax yes"`,
+      });
+      return;
+    }
+  }
   const v = conf.get('alertexceedsmax')?.toLowerCase();
   if (v === 'yes' || v === 'true' || v === '1') {
     checks.push({ status: 'ok', what: 'clamd AlertExceedsMax', fix: `${path}: AlertExceedsMax ${conf.get('alertexceedsmax')}` });

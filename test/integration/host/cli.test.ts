@@ -154,6 +154,17 @@ describe('unseal host install / doctor / uninstall', () => {
     expect(cli(['host', '--help'], {}).out).toContain('--force');
   });
 
+  it('doctor without --clamd-conf does not judge a private clamd by another clamd.conf: warn that its clamd.conf was not found', () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    expect(cli(['host', 'install', '--scanner', clamd.url], { HOME: home }).code).toBe(0);
+    const r = cli(['host', 'doctor'], { HOME: home });
+    // Whatever /etc/clamav/clamd.conf on this machine says, it is not the private clamd's file.
+    expect(r.code, r.out + r.err).toBe(0);
+    const line = r.out.split('\n').find((l) => l.includes('  clamd AlertExceedsMax  '));
+    expect(line).toMatch(new RegExp(`^warn  clamd AlertExceedsMax  the clamd\\.conf for LocalSocket ${clamd.socketPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was not found.*: pass --clamd-conf FILE`));
+    expect(r.out).toMatch(/^ok {4}canary check/m);
+  });
+
   it('doctor fails with what to do when nothing is installed, and warns about manifests Thunderbird ignores', () => {
     const home = mkdtempSync(join(work, 'home-'));
     const stray = join(home, '.thunderbird', 'native-messaging-hosts');
