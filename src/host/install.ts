@@ -13,7 +13,7 @@ import { isRecord } from '../protocol/validate.js';
 import { UnsealError } from '../core/errors.js';
 import { HOST_CONFIG_FILE, parseHostConfig } from './config.js';
 import { ManagedKeyStore, permissionProblem, type ManagedKeysConfig } from './managed-keys.js';
-import { parseScannerUrl, type ScannerTarget } from './scanners/create.js';
+import { parseScannerUrl, redact, type ScannerTarget } from './scanners/create.js';
 
 export type Platform = 'linux' | 'darwin' | 'win32';
 
@@ -427,6 +427,28 @@ function scannerFromConfig(launcher: string | undefined, platform: Platform): st
   return j && typeof j['scanner'] === 'string' ? j['scanner'] : undefined;
 }
 
+/** A host-config.json naming a scanner where install writes it (user, then system), with no manifest left beside it. */
+function keptConfig(d: DoctorDeps): { path: string; scanner: string } | undefined {
+  const p = pathFor(d.platform);
+  for (const system of [false, true]) {
+    let dir: string;
+    try {
+      dir = manifestDir(d.platform, d.env, system);
+    } catch {
+      continue;
+    }
+    const path = p.join(dir, HOST_CONFIG_FILE);
+    if (!existsSync(path)) continue;
+    try {
+      const j: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      if (isRecord(j) && typeof j['scanner'] === 'string' && j['scanner'] !== '') return { path, scanner: j['scanner'] };
+    } catch {
+      /* not readable: nothing to report about it here */
+    }
+  }
+  return undefined;
+}
+
 /** The passwords file must be the host user's alone; then every key file must load. */
 async function checkManagedKeys(launcher: string | undefined, d: DoctorDeps, checks: Check[]): Promise<void> {
   const mk = readInstalledConfig(launcher, d.platform)?.['managedKeys'];
@@ -571,7 +593,13 @@ export async function runDoctor(d: DoctorDeps): Promise<Check[]> {
       checkLauncher(r.launcher, d, checks);
     }
   }
-  const url = d.scannerUrl ?? scannerFromConfig(launcher, d.platform) ?? d.env['UNSEAL_SCANNER'];
+  // Uninstall keeps host-config.json: with no registration, the config it left is still the one a
+  // re-install merges into (and the host would use), so say what it names rather than "none".
+  const kept = found.length === 0 ? keptConfig(d) : undefined;
+  if (kept) {
+    checks.push({ status: 'warn', what: 'scanner', fix: `the host is not registered (run \`unseal host install\`); the kept ${kept.path} names scanner ${redact(kept.scanner)}` });
+  }
+  const url = d.scannerUrl ?? scannerFromConfig(launcher, d.platform) ?? kept?.scanner ?? d.env['UNSEAL_SCANNER'];
   if (!url) {
     checks.push({ status: 'fail', what: 'scanner', fix: 'no scanner configured: run `unseal host install --scanner URL` (e.g. clamd+unix:///run/clamav/clamd.ctl)' });
   } else {

@@ -165,6 +165,23 @@ describe('unseal host install / doctor / uninstall', () => {
     expect(r.out).toMatch(/^ok {4}canary check/m);
   });
 
+  it('doctor after uninstall: the host is not registered, and the kept host-config.json names the scanner (which is still probed)', () => {
+    const home = mkdtempSync(join(work, 'home-'));
+    const env = { HOME: home };
+    expect(cli(['host', 'install', '--scanner', clamd.url], env).code).toBe(0);
+    expect(cli(['host', 'uninstall'], env).code).toBe(0);
+    const cfg = join(home, '.mozilla', 'native-messaging-hosts', 'host-config.json');
+    expect(existsSync(cfg)).toBe(true);
+    const r = cli(['host', 'doctor', '--clamd-conf', clamd.configPath], env);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^fail  host manifest  not found in .*: run `unseal host install`$/m);
+    expect(r.err).toContain(`warn  scanner  the host is not registered (run \`unseal host install\`); the kept ${cfg} names scanner ${clamd.url}\n`);
+    expect(r.err).not.toContain('no scanner configured');
+    expect(r.err).toMatch(/^ok {4}scanner reachable {2}/m);
+    expect(r.err).toMatch(/^ok {4}clamd AlertExceedsMax {2}/m);
+    expect(r.err).toMatch(/^1 check failed$/m);
+  });
+
   it('doctor fails with what to do when nothing is installed, and warns about manifests Thunderbird ignores', () => {
     const home = mkdtempSync(join(work, 'home-'));
     const stray = join(home, '.thunderbird', 'native-messaging-hosts');
