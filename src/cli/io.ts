@@ -14,6 +14,12 @@ export interface CliIo {
   out(data: string | Uint8Array): void;
   /** Writes a line to stderr at once (diagnostics only, never plaintext). */
   err(line: string): void;
+  /**
+   * Marks the buffered stdout as a report that is printed whatever the exit code, for a command
+   * whose non-zero exit is its finding (`host doctor`: exit 1 when a check failed). An exception
+   * still discards it.
+   */
+  reportOnAnyExit(): void;
 }
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;

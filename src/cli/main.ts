@@ -45,11 +45,15 @@ async function readStdin(): Promise<Uint8Array> {
 
 export async function main(argv: string[]): Promise<number> {
   const chunks: (string | Uint8Array)[] = [];
+  let report = false;
   const io: CliIo = {
     stdin: readStdin,
     env: process.env,
     out: (d) => chunks.push(d),
     err: (line) => process.stderr.write(`${line}\n`),
+    reportOnAnyExit: () => {
+      report = true;
+    },
   };
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
@@ -73,8 +77,9 @@ export async function main(argv: string[]): Promise<number> {
     io.err(`unseal: ${err.kind}: ${err.message}`);
     return EXIT_CODES[err.kind];
   }
-  // Verdict exit codes (10, 11) still print their report; error exits never print.
-  if (code === 0 || code >= 10) {
+  // Verdict exit codes (10, 11) still print their report, and so does a report whose exit code is
+  // its finding (host doctor); error exits never print.
+  if (code === 0 || code >= 10 || report) {
     try {
       for (const c of chunks) await writeOut(c);
     } catch (e) {

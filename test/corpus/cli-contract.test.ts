@@ -25,6 +25,24 @@ describe.concurrent('CLI contract', () => {
     expectError(await runCli(['decrypt', ...t04.args, t04.input, t04.input]), 2, 'usage');
   });
 
+  it('no command at all (bare unseal, bare unseal host): exit 2, the usage on stderr, nothing on stdout', async () => {
+    const bare = await runCli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout.length).toBe(0);
+    expect(bare.stderr).toMatch(/^usage: unseal <command> \[options\]\n/);
+    const host = await runCli(['host']);
+    expect(host.code).toBe(2);
+    expect(host.stdout.length).toBe(0);
+    expect(host.stderr).toMatch(/^usage: unseal host install /);
+    // Asked for, help is output: stdout, exit 0.
+    for (const args of [['--help'], ['host', '--help']]) {
+      const h = await runCli(args);
+      expect(h.code).toBe(0);
+      expect(h.stdout.toString()).toMatch(/^usage: unseal /);
+      expect(h.stderr).toBe('');
+    }
+  });
+
   it('wrong password exits 7 with "wrong password", and leaves no -o file', async () => {
     const out = join(tmp, 'wrong-pw.out');
     const r = await runCli(['decrypt', '--key', join(t04.dir, 'key.p12'), '--pass-file', passFile('not-the-password'), '-o', out, t04.input]);

@@ -38,8 +38,8 @@ install    writes the manifest unseal_host.json, a launcher pinning this node, a
            (exit 2, naming the file and the problem) unless --force, which replaces it.
            --dry-run prints every file exactly as it would be written, and writes nothing.
 uninstall  removes the manifest, the launcher and the registry value (keeps host-config.json).
-doctor     checks the registration, node, the scanner and its canaries; prints ok|warn|fail lines;
-           exits 0 when nothing failed.`;
+doctor     checks the registration, node, the scanner and its canaries; prints ok|warn|fail lines
+           on stdout; exits 0 when nothing failed, else 1 (with 'N checks failed' on stderr).`;
 
 function currentPlatform(): Platform {
   if (process.platform === 'darwin' || process.platform === 'win32') return process.platform;
@@ -55,9 +55,14 @@ export function findHostScript(env: NodeJS.ProcessEnv): string {
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === 'help') {
+  if (sub === '--help' || sub === 'help') {
     io.out(`${HELP}\n`);
-    return sub ? 0 : 2;
+    return 0;
+  }
+  // No subcommand is a usage error: the usage goes to stderr, like bare `unseal`'s.
+  if (!sub) {
+    io.err(HELP);
+    return 2;
   }
   const args = parseArgs(rest, { scanner: { value: true }, 'managed-keys': { value: true }, 'managed-passwords': { value: true }, system: {}, 'dry-run': {}, 'clamd-conf': { value: true }, 'no-scan': {}, force: {}, help: {} });
   if (args.flags.has('help')) {
@@ -120,13 +125,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         ...(scanner ? { scannerUrl: scanner } : {}),
         ...(one(args, 'clamd-conf') ? { clamdConf: one(args, 'clamd-conf')! } : {}),
       });
+      // The report is the output, also (above all) when something failed: stdout, exit 1, and
+      // one summary line on stderr.
+      io.reportOnAnyExit();
       for (const c of checks) io.out(`${formatCheck(c)}\n`);
       const failed = checks.filter((c) => c.status === 'fail').length;
-      // doctor's report is the point even when something failed, so it goes to stderr as well:
-      // the CLI frame only flushes stdout on exit 0.
       if (failed > 0) {
-        for (const c of checks) io.err(formatCheck(c));
-        io.err(`${failed} check${failed === 1 ? '' : 's'} failed`);
+        io.err(`unseal: host doctor: ${failed} check${failed === 1 ? '' : 's'} failed`);
         return 1;
       }
       return 0;

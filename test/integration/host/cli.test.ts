@@ -174,12 +174,12 @@ describe('unseal host install / doctor / uninstall', () => {
     expect(existsSync(cfg)).toBe(true);
     const r = cli(['host', 'doctor', '--clamd-conf', clamd.configPath], env);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^fail  host manifest  not found in .*: run `unseal host install`$/m);
-    expect(r.err).toContain(`warn  scanner  the host is not registered (run \`unseal host install\`); the kept ${cfg} names scanner ${clamd.url}\n`);
-    expect(r.err).not.toContain('no scanner configured');
-    expect(r.err).toMatch(/^ok {4}scanner reachable {2}/m);
-    expect(r.err).toMatch(/^ok {4}clamd AlertExceedsMax {2}/m);
-    expect(r.err).toMatch(/^1 check failed$/m);
+    expect(r.out).toMatch(/^fail  host manifest  not found in .*: run `unseal host install`$/m);
+    expect(r.out).toContain(`warn  scanner  the host is not registered (run \`unseal host install\`); the kept ${cfg} names scanner ${clamd.url}\n`);
+    expect(r.out).not.toContain('no scanner configured');
+    expect(r.out).toMatch(/^ok {4}scanner reachable {2}/m);
+    expect(r.out).toMatch(/^ok {4}clamd AlertExceedsMax {2}/m);
+    expect(r.err).toBe('unseal: host doctor: 1 check failed\n');
   });
 
   it('doctor fails with what to do when nothing is installed, and warns about manifests Thunderbird ignores', () => {
@@ -189,9 +189,12 @@ describe('unseal host install / doctor / uninstall', () => {
     writeFileSync(join(stray, 'unseal_host.json'), '{}');
     const r = cli(['host', 'doctor', '--no-scan'], { HOME: home });
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^fail  host manifest  not found in .*: run `unseal host install`$/m);
-    expect(r.err).toContain(`warn  stray manifest  ${join(stray, 'unseal_host.json')} is not read by Thunderbird`);
-    expect(r.err).toMatch(/^fail  scanner  no scanner configured/m);
+    expect(r.out).toMatch(/^fail  host manifest  not found in .*: run `unseal host install`$/m);
+    expect(r.out).toContain(`warn  stray manifest  ${join(stray, 'unseal_host.json')} is not read by Thunderbird`);
+    expect(r.out).toMatch(/^fail  scanner  no scanner configured/m);
+    // The report is doctor's output: every line on stdout, one summary line on stderr.
+    expect(r.out.trimEnd().split('\n').every((l) => /^(ok  |warn|fail)  \S/.test(l)), r.out).toBe(true);
+    expect(r.err).toBe('unseal: host doctor: 2 checks failed\n');
   });
 
   it('doctor fails a clamd whose config lacks AlertExceedsMax, and a broken launcher', () => {
@@ -203,9 +206,9 @@ describe('unseal host install / doctor / uninstall', () => {
     writeFileSync(join(dir, 'unseal-host'), '#!/bin/sh\nexec "/nonexistent/node" "/nonexistent/host.mjs" "$@"\n');
     const r = cli(['host', 'doctor', '--clamd-conf', conf, '--no-scan'], { HOME: home });
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`fail  clamd AlertExceedsMax  ${conf}: add "AlertExceedsMax yes" and restart clamd`);
-    expect(r.err).toContain('fail  host script  /nonexistent/host.mjs');
-    expect(r.err).toMatch(/fail  node for the launcher  \/nonexistent\/node does not run/);
+    expect(r.out).toContain(`fail  clamd AlertExceedsMax  ${conf}: add "AlertExceedsMax yes" and restart clamd`);
+    expect(r.out).toContain('fail  host script  /nonexistent/host.mjs');
+    expect(r.out).toMatch(/fail  node for the launcher  \/nonexistent\/node does not run/);
   });
 });
 
