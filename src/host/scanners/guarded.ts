@@ -29,6 +29,15 @@ function engineKey(e: EngineInfo): string {
 }
 
 /**
+ * A self-test whose every failure is the scanner not answering says nothing about its
+ * configuration: it is down (the engine's version may still be cached for a few seconds).
+ */
+function unreachable(r: CanaryReport): boolean {
+  const failed = r.results.filter((x) => !x.pass);
+  return !r.ok && failed.length > 0 && failed.every((x) => x.got.verdict === 'unscanned' && x.got.reason === 'unavailable');
+}
+
+/**
  * A scanner whose answers only count once it has proven, with canaries, that it finds what it is
  * supposed to find. Until then — and whenever the engine or its signatures change, or the TTL
  * runs out — every answer is unscanned('misconfigured'). "Infected" is passed through even
@@ -55,6 +64,8 @@ export function guardWithCanaries(scanner: Scanner, opts: GuardOptions = {}): Gu
     // single caller's signal: one cancelled scan must not poison everyone's result.
     running ??= check(scanner, {})
       .then((r) => {
+        // Not kept when the scanner was merely down: the next scan checks again as soon as it is back.
+        if (unreachable(r)) return r;
         report = r;
         reportKey = r.engine ? engineKey(r.engine) : key;
         reportAt = Date.now();
@@ -130,6 +141,10 @@ export function guardWithCanaries(scanner: Scanner, opts: GuardOptions = {}): Gu
       return unscanned('misconfigured', `${scanner.url}: the scanner self-test could not run: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       dl?.dispose();
+    }
+    if (unreachable(r)) {
+      const first = r.results.find((x) => !x.pass)!.got;
+      return { ...unscanned('unavailable', `${scanner.url} did not answer its self-test: ${first.verdict === 'unscanned' ? first.message : 'no answer'}`), engine };
     }
     if (!r.ok) {
       const v = await run(o);

@@ -144,6 +144,23 @@ describe('guardWithCanaries', () => {
     expect(checks).toBe(2);
   });
 
+  it('a scanner that is down while its version is still cached ⇒ unavailable, not misconfigured; checked again once it is back', async () => {
+    const s = new ScriptedScanner();
+    let down = true;
+    const inner = s.scan.bind(s);
+    s.scan = async (d, o) => (down ? { verdict: 'unscanned', reason: 'unavailable', message: 'connect ECONNREFUSED' } : inner(d, o));
+    let checks = 0;
+    const g = guardWithCanaries(s, { check: async (sc) => (checks++, checkCanaries(sc)) });
+    const v = await g.scan(CLEAN);
+    expect(v).toMatchObject({ verdict: 'unscanned', reason: 'unavailable' });
+    if (v.verdict === 'unscanned') expect(v.message).toMatch(/did not answer its self-test: connect ECONNREFUSED/);
+    expect(g.lastCanaryReport()).toBeUndefined();
+    // Back up: no 30 s wait for a stale "failed" report; the next scan checks and counts.
+    down = false;
+    expect((await g.scan(CLEAN)).verdict).toBe('clean');
+    expect(checks).toBe(2);
+  });
+
   it('engineInfo failing ⇒ unscanned unavailable (never the inner clean)', async () => {
     const s = new ScriptedScanner();
     const g = guardWithCanaries(s);
