@@ -96,7 +96,7 @@ export function modelFor(opened: OpenedMessage, verdict: ScanVerdict, keySource:
     ...(opened.protectedHeaders ? { protectedHeaders: headers(opened.protectedHeaders) } : {}),
     layers: [...extraLayers, ...layerSummaries(opened.layers)],
     signatures: applySha1(signatureSummaries(opened.layers), policy.sha1),
-    body: m.html !== undefined ? { type: 'html', html: m.html, text: m.text } : { type: 'text', text: m.text },
+    body: m.htmlParts !== undefined ? { type: 'html', parts: m.htmlParts, text: m.text } : { type: 'text', text: m.text },
     attachments,
     unprotectedParts: opened.unprotectedSiblings,
     keySource,

@@ -261,16 +261,21 @@ function textBody(doc: Document, s: string): HTMLElement {
   return el(doc, 'div', 'body body-text', s);
 }
 
-function htmlBody(ctx: RenderContext, html: string, links: LinkBar): { host: HTMLElement; content: HTMLElement } {
+function htmlBody(ctx: RenderContext, parts: readonly string[], links: LinkBar): { host: HTMLElement; content: HTMLElement } {
   const { doc } = ctx;
   const win = doc.defaultView;
   if (!win) throw new Error('no window');
-  const fragment = sanitizeHtml(html, win as unknown as Parameters<typeof sanitizeHtml>[1]);
   const host = el(doc, 'div', 'body body-html');
   const root = host.attachShadow({ mode: 'closed' });
   const style = el(doc, 'style', undefined, BODY_CSS);
   const wrapper = el(doc, 'div', 'message-body');
-  wrapper.append(fragment);
+  // Each part parsed and sanitized on its own: markup left open at the end of one part (an
+  // unclosed attribute, a comment) cannot take in the text of the next.
+  for (const html of parts) {
+    const part = el(doc, 'div', 'message-part');
+    part.append(sanitizeHtml(html, win as unknown as Parameters<typeof sanitizeHtml>[1]));
+    wrapper.append(part);
+  }
   for (const a of Array.from(wrapper.querySelectorAll(`[${LINK_ATTR}]`))) {
     a.setAttribute('role', 'link');
     a.setAttribute('tabindex', '0');
@@ -331,7 +336,7 @@ function renderClean(ctx: RenderContext, m: Shown, root: HTMLElement): Rendered 
   let body: HTMLElement;
   if (m.body.type === 'html') {
     try {
-      const h = htmlBody(ctx, m.body.html, links);
+      const h = htmlBody(ctx, m.body.parts, links);
       root.append(h.host);
       body = h.content;
     } catch {

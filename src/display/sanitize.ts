@@ -49,13 +49,15 @@ const URL_ATTRS = new Set([
 const INLINE_IMAGE = /^data:image\/(png|gif|jpe?g|webp|bmp);base64,[a-z0-9+/=\s]*$/i;
 
 /**
- * CSS that could fetch or hide a fetch: url()/image()/image-set()/cross-fade()/element(), @import,
+ * CSS that could fetch or hide a fetch: url()/image()/image-set()/cross-fade()/element(), var()
+ * (a custom property split as `--p:url; --q:(http://…); background:var(--p)var(--q)` names a URL
+ * that no single declaration shows) and attr() (typed attr() can yield a URL), @import,
  * old IE/Gecko bindings, `src()`, and any backslash (CSS escapes can spell `url(`). Comments are
  * removed first, so `u/ * * /rl(` style splitting is not a way around it either (it would not
  * tokenize as a URL anyway). `:host` would let a <style> inside the body's shadow root restyle
  * the container that confines it.
  */
-const RISKY_CSS = /\\|url\s*\(|image\s*\(|image-set|cross-fade|element\s*\(|src\s*\(|@import|@namespace|expression\s*\(|binding|behavior|:host|::slotted|::part/i;
+const RISKY_CSS = /\\|url\s*\(|image\s*\(|image-set|cross-fade|element\s*\(|src\s*\(|var\s*\(|attr\s*\(|@import|@namespace|expression\s*\(|binding|behavior|:host|::slotted|::part/i;
 
 export function riskyCss(css: string): boolean {
   return RISKY_CSS.test(css.replace(/\/\*[\s\S]*?(\*\/|$)/g, ''));

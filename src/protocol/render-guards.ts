@@ -37,6 +37,8 @@ const LAYER_TYPES = ['enveloped', 'authEnveloped', 'encrypted', 'signed'] as con
 /** Short fields (headers, names, engine strings). Bodies are bounded by the port, not here. */
 const SHORT = 16_384;
 const LIST = 10_000;
+/** HTML body parts of one message (MAX_LEAF_PARTS bounds what the core lists). */
+const MAX_HTML_PARTS = 10_000;
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
 function array(o: Record<string, unknown>, key: string, max: number): unknown[] {
@@ -95,7 +97,9 @@ function body(u: unknown): RenderBody {
   if (!isRecord(u)) throw new GuardError('body must be an object');
   const type = oneOf(u, 'type', ['text', 'html'] as const);
   if (type === 'text') return { type, text: str(u, 'text') };
-  return { type, html: str(u, 'html'), text: str(u, 'text') };
+  const parts = strArray(u, 'parts', MAX_HTML_PARTS, Number.MAX_SAFE_INTEGER);
+  if (parts.length === 0) throw new GuardError('parts must not be empty');
+  return { type, parts, text: str(u, 'text') };
 }
 
 export function parseRenderModel(u: unknown): RenderModel {

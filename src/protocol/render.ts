@@ -53,7 +53,8 @@ export interface AttachmentSummary {
   readonly size: number;
 }
 
-export type RenderBody = { readonly type: 'text'; readonly text: string } | { readonly type: 'html'; readonly html: string; readonly text: string };
+/** An HTML body keeps its parts apart: each is sanitized and shown on its own, never joined into one markup string. */
+export type RenderBody = { readonly type: 'text'; readonly text: string } | { readonly type: 'html'; readonly parts: readonly string[]; readonly text: string };
 
 export type RenderModel =
   /** Not S/MIME after all: give Thunderbird's rendering back. */

@@ -37,7 +37,7 @@ export function reportJson(m: OpenedMessage): Record<string, unknown> {
     unprotectedSiblings: m.unprotectedSiblings,
     message: {
       text: m.message.text,
-      ...(m.message.html !== undefined ? { hasHtml: true } : {}),
+      ...(m.message.htmlParts !== undefined ? { hasHtml: true } : {}),
       ...(m.message.subject !== undefined ? { subject: m.message.subject } : {}),
       attachments: m.message.attachments.map((a) => ({ path: a.path, filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
       charsetWarnings: m.message.charsetWarnings,

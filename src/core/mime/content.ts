@@ -24,8 +24,12 @@ export interface AttachmentInfo {
 export interface MessageContent {
   /** What the user reads: text/plain, else text derived from text/html. */
   text: string;
-  /** Raw decoded HTML if the message has any; NOT sanitised. */
-  html?: string;
+  /**
+   * Raw decoded HTML of each HTML body part, in order, if the message has any; NOT sanitised.
+   * Kept apart so that no part's markup can run into the next one's (an attribute left open at
+   * the end of one part would otherwise swallow the next part's text).
+   */
+  htmlParts?: string[];
   attachments: AttachmentInfo[];
   subject?: string;
   from?: string;
@@ -231,7 +235,7 @@ export async function extractContent(crypto: SubtleCrypto, e: MimeEntity): Promi
     attachments.push(info);
   }
   const content: MessageContent = { text: texts.filter((t) => t !== '').join('\n\n'), attachments, charsetWarnings };
-  if (htmls.length > 0) content.html = htmls.join('\n');
+  if (htmls.length > 0) content.htmlParts = htmls;
   const fields = [
     ['subject', 'subject'],
     ['from', 'from'],

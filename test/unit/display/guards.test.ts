@@ -9,7 +9,7 @@ const clean = {
   protectedHeaders: { subject: 'inner' },
   layers: [{ type: 'enveloped', algorithm: 'AES-256-CBC' }, { type: 'signed' }],
   signatures: [{ signatureValid: true, certificateStatus: 'valid', weakDigest: false, signer: 'A', email: 'a@x' }],
-  body: { type: 'html', html: '<p>x</p>', text: 'x' },
+  body: { type: 'html', parts: ['<p>x</p>'], text: 'x' },
   attachments: [{ index: 0, filename: 'a', contentType: 'text/plain', size: 1 }],
   unprotectedParts: 1,
   keySource: 'thunderbird',
@@ -48,7 +48,9 @@ describe('parseBackgroundToDisplay', () => {
     expect(() => parseBackgroundToDisplay({ type: 'progress', stage: 'rendering' })).toThrow(/stage/);
     expect(() => parseBackgroundToDisplay({ type: 'progress', stage: 'reading', bytes: -1 })).toThrow(/bytes/);
     expect(() => parseBackgroundToDisplay({ type: 'result', model: { kind: 'released' } })).toThrow(/kind/);
-    expect(() => parseBackgroundToDisplay({ type: 'result', model: { ...clean, body: { type: 'html', html: 1, text: '' } } })).toThrow(/html/);
+    expect(() => parseBackgroundToDisplay({ type: 'result', model: { ...clean, body: { type: 'html', parts: [1], text: '' } } })).toThrow(/parts/);
+    expect(() => parseBackgroundToDisplay({ type: 'result', model: { ...clean, body: { type: 'html', parts: [], text: '' } } })).toThrow(/parts/);
+    expect(() => parseBackgroundToDisplay({ type: 'result', model: { ...clean, body: { type: 'html', html: '<p>x</p>', text: '' } } })).toThrow(/parts/);
     expect(() => parseBackgroundToDisplay({ type: 'result', model: { ...clean, keySource: 'nss' } })).toThrow(/keySource/);
     expect(() => parseBackgroundToDisplay({ type: 'result', model: { ...clean, signatures: [{ signatureValid: 'yes' }] } })).toThrow(/signatureValid/);
     expect(() => parseBackgroundToDisplay({ type: 'result', model: { kind: 'unscanned', reason: 'bored', message: '' } })).toThrow(/reason/);

@@ -111,10 +111,23 @@ describe('render: clean', () => {
     expect(t).toContain('Scanned clean by c-icap.');
   });
 
+  it('html parts are sanitized one by one: an attribute left open in one part cannot take in the next part\'s text', () => {
+    const { ctx } = setup();
+    const parts = ['<p>first <a href="http://127.0.0.1:9/v?q=', '<p>STITCH-SECRET-MARKER second</p>'];
+    const r = renderModel(ctx, clean({ body: { type: 'html', parts, text: 'first STITCH-SECRET-MARKER second' } }));
+    document.body.append(r.root);
+    const inner = roots.find((x) => x.host === r.root.querySelector('.body-html'))!;
+    const shown = Array.from(inner.querySelectorAll('.message-part'));
+    expect(shown).toHaveLength(2);
+    expect(shown[1]!.textContent).toBe('STITCH-SECRET-MARKER second');
+    for (const a of Array.from(inner.querySelectorAll(`[${LINK_ATTR}]`))) expect(a.getAttribute(LINK_ATTR)).not.toContain('STITCH');
+    expect(r.body?.textContent).toContain('STITCH-SECRET-MARKER second');
+  });
+
   it('html body: sanitized, in a closed shadow root of its own, links inert until confirmed', async () => {
     const { ctx, calls } = setup();
     const html = '<style>p{color:green}</style><p>Hi <a href="https://example.org/a?b=1">site</a> <a href="javascript:alert(1)">js</a> <a href="ftp://files.example/f">ftp</a><img src="http://evil.example/t.png"></p>';
-    const r = renderModel(ctx, clean({ body: { type: 'html', html, text: 'Hi site js' } }));
+    const r = renderModel(ctx, clean({ body: { type: 'html', parts: [html], text: 'Hi site js' } }));
     document.body.append(r.root);
     const host = r.root.querySelector('.body-html') as HTMLElement;
     expect(host).not.toBeNull();

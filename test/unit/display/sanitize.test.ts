@@ -144,7 +144,19 @@ describe('sanitizeHtml: EFAIL-style corpus', () => {
   });
 
   it('riskyCss flags URL-capable CSS and lets plain CSS through', () => {
-    for (const css of ['a{background:url(x)}', 'a{b:URL (x)}', '@import "x";', 'a{b:\\75rl(x)}', 'a{b:image-set("x" 1x)}', ':host{x:y}', 'a{b:u/**/rl(x)}'.replace('/**/', '')]) {
+    for (const css of [
+      'a{background:url(x)}',
+      'a{b:URL (x)}',
+      '@import "x";',
+      'a{b:\\75rl(x)}',
+      'a{b:image-set("x" 1x)}',
+      ':host{x:y}',
+      'a{b:u/**/rl(x)}'.replace('/**/', ''),
+      // A URL no single declaration shows: custom properties joined by var() (seen passing in Thunderbird).
+      '--p:url;--q:(http://127.0.0.1:9/x);background-image:var(--p)var(--q)',
+      'a{background:VAR( --x )}',
+      'a{background-image:attr(title url)}',
+    ]) {
       expect(riskyCss(css), css).toBe(true);
     }
     for (const css of ['p { color: red }', 'td { font-family: "Curly Sans" }', 'a:hover{text-decoration:underline}']) expect(riskyCss(css), css).toBe(false);

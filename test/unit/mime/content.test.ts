@@ -34,7 +34,7 @@ describe('extractContent: decrypted inner entities from the torture cases', () =
     const inner = crlf(`Content-Type: multipart/mixed; boundary="=_b"\nSubject: =?UTF-8?Q?Rechnung_f=C3=BCr_M=C3=A4rz?=\nFrom: Dave <dave@example.org>\nTo: alice@example.com\nDate: Mon, 02 Mar 2026 10:00:00 +0000\nMessage-ID: <x@example.org>\n\n--=_b\nContent-Type: text/plain; charset=us-ascii\n\nMARKER-26 see attachment\n--=_b\nContent-Type: application/octet-stream; name="eicar.com"\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="eicar.com"\n\n${PAYLOAD_B64}\n--=_b--\n`);
     const c = await extractContent(subtle, parseMime(inner));
     expect(c.text).toBe('MARKER-26 see attachment');
-    expect(c.html).toBeUndefined();
+    expect(c.htmlParts).toBeUndefined();
     expect(c.subject).toBe('Rechnung für März');
     expect(c.from).toBe('Dave <dave@example.org>');
     expect(c.to).toBe('alice@example.com');
@@ -58,7 +58,8 @@ describe('extractContent: structure', () => {
   it('multipart/alternative: plain text for reading, HTML kept, related images are attachments', async () => {
     const c = await extractContent(subtle, parseMime(alternative));
     expect(c.text).toBe('Hallo Bob – plain');
-    expect(c.html).toContain('<b>html</b>');
+    expect(c.htmlParts).toHaveLength(1);
+    expect(c.htmlParts![0]).toContain('<b>html</b>');
     expect(c.attachments.map((a) => [a.path, a.contentType, a.size])).toEqual([['attachments/1', 'image/png', 6]]);
     expect(leafParts(parseMime(alternative)).map((p) => p.path)).toEqual(['body/1', 'body/2', 'attachments/1']);
   });
@@ -66,7 +67,7 @@ describe('extractContent: structure', () => {
   it('HTML-only mail: text derived from the HTML', async () => {
     const c = await extractContent(subtle, parseMime(crlf('Content-Type: text/html; charset=iso-8859-1\n\n<div>Gr&uuml;&szlig;e<br>aus K\xf6ln</div><script>alert(1)</script>')));
     expect(c.text).toBe('Grüße\naus Köln');
-    expect(c.html).toBe('<div>Gr&uuml;&szlig;e<br>aus K\u00f6ln</div><script>alert(1)</script>');
+    expect(c.htmlParts).toEqual(['<div>Gr&uuml;&szlig;e<br>aus K\u00f6ln</div><script>alert(1)</script>']);
   });
 
   it('an attached message/rfc822 is an attachment, its text is not merged; leafParts walks into it', async () => {
