@@ -13,6 +13,8 @@ import { defaultAuditPath } from './audit.js';
 import type { ManagedKeysConfig } from './managed-keys.js';
 
 export const HOST_CONFIG_FILE = 'host-config.json';
+/** The longest delay a Node timer keeps. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export interface HostLimits {
   /** Largest plaintext accepted by scan.begin (ClamAV's StreamMaxLength default is 100M). */
@@ -76,6 +78,8 @@ export function parseHostConfig(u: unknown, where: string, env: NodeJS.ProcessEn
     for (const [k, v] of Object.entries(l)) {
       if (!(LIMIT_KEYS as string[]).includes(k)) throw new UnsealError('usage', `${where}: unknown limit '${k}' (known: ${LIMIT_KEYS.join(', ')})`);
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new UnsealError('usage', `${where}: limits.${k} must be a positive integer`);
+      // Node timers take at most 2^31−1 ms; a larger one fires after 1 ms (every scan would time out).
+      if (k.endsWith('Ms') && v > MAX_TIMER_MS) throw new UnsealError('usage', `${where}: limits.${k} must be at most ${MAX_TIMER_MS} (about 24.8 days)`);
       limits[k] = v;
     }
   }

@@ -125,6 +125,8 @@ describe('unseal host install / doctor / uninstall', () => {
       ['{"scanner": "clamd://127.0.0.1:9", ', /: not valid JSON \(/],
       ['{"scaner": "clamd://127.0.0.1:9"}', /: unknown field 'scaner'/],
       ['{"limits": {"maxScanBytes": -1}}', /: limits\.maxScanBytes must be a positive integer/],
+      // A Node timer past 2^31−1 ms fires after 1 ms: every scan would time out at once.
+      ['{"limits": {"scannerTimeoutMs": 3000000000}}', /: limits\.scannerTimeoutMs must be at most 2147483647/],
     ] as const) {
       const home = mkdtempSync(join(work, 'home-'));
       const dir = join(home, '.mozilla', 'native-messaging-hosts');
