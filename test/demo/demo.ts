@@ -6,18 +6,16 @@
  * test-results/demo/ and prints what was shown. Everything lives in a throw-away profile and HOME;
  * nothing of yours is touched.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startClamd } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { Thunderbird, builtXpi } from '../helpers/thunderbird/index.js';
+import { Thunderbird, builtXpi, installHost } from '../helpers/thunderbird/index.js';
 import { importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 // The demo runs bundled from dist/demo/, with the project root as its working directory.
 const ROOT = process.cwd();
-const CLI = join(ROOT, 'dist/cli/unseal.mjs');
 const OUT = join(ROOT, 'test-results/demo');
 
 function say(s: string): void {
@@ -50,7 +48,7 @@ async function main(): Promise<void> {
     ...(display ? { display } : {}),
     keepProfile: false,
     beforeLaunch: (p) => {
-      execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home }, stdio: 'ignore' });
+      installHost(p.home, clamd.url);
     },
   });
   const stop = async () => {

@@ -26,10 +26,10 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
+import { inMessagePane as paneScript } from '../helpers/thunderbird/frame-script.js';
 import { importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -503,7 +503,7 @@ describe('EFAIL and remote content in Thunderbird: Unseal renders decrypted HTML
       p7mExternal: true,
       messages: [...vectorMsgs, ...efailMsgs, stitch, plainHtml].map((m) => new Uint8Array(m.bytes)),
       beforeLaunch: (p) => {
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
       },
     });
     await tb.waitForBackground(60_000);
@@ -525,32 +525,7 @@ describe('EFAIL and remote content in Thunderbird: Unseal renders decrypted HTML
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  /** Runs `fn(content, args)` in a frame script in the 3-pane's message pane (as in policy.test.ts). */
-  function inMessagePane<T>(fn: string, args: unknown = null, timeoutMs = 20_000): Promise<T> {
-    return tb.chrome<T>(
-      `const [fnSrc, args, timeoutMs] = arguments;
-       const win = Services.wm.getMostRecentWindow("mail:3pane");
-       const about3Pane = win.gTabmail.currentAbout3Pane;
-       const browser = about3Pane.messageBrowser.contentWindow.getMessagePaneBrowser();
-       const mm = browser.messageManager;
-       const name = "unsealtest:" + Math.random().toString(36).slice(2);
-       return new Promise((resolve, reject) => {
-         const timer = win.setTimeout(() => { mm.removeMessageListener(name, listener); reject(new Error("pane script timed out")); }, timeoutMs);
-         function listener(m) {
-           win.clearTimeout(timer);
-           mm.removeMessageListener(name, listener);
-           if (m.data.error) reject(new Error(m.data.error)); else resolve(m.data.value);
-         }
-         mm.addMessageListener(name, listener);
-         const src = "(async () => { const fn = " + fnSrc + "; try { const value = await fn(content, " + JSON.stringify(args) + ");" +
-           " sendAsyncMessage(" + JSON.stringify(name) + ", { value: JSON.parse(JSON.stringify(value === undefined ? null : value)) }); }" +
-           " catch (e) { sendAsyncMessage(" + JSON.stringify(name) + ", { error: String(e).slice(0, 500) }); } })();";
-         mm.loadFrameScript("data:," + encodeURIComponent(src), false);
-       });`,
-      [fn, args, timeoutMs],
-      timeoutMs + 5_000,
-    );
-  }
+  const inMessagePane = <T>(fn: string, args: unknown = null, timeoutMs = 20_000) => paneScript<T>(tb, fn, args, timeoutMs);
 
   function setRemoteContentBlocked(blocked: boolean): Promise<void> {
     return tb.chrome(`Services.prefs.setBoolPref("mailnews.message_display.disable_remote_image", arguments[0]);`, [blocked]);
@@ -799,13 +774,16 @@ describe('EFAIL and remote content in Thunderbird: Unseal renders decrypted HTML
            bar.querySelector("button.cancel").click(); return bar.hidden; }`,
       );
 
-      // The stitched decrypted parts (recorded): does part one's open href swallow part two's text?
+      // Two decrypted HTML parts: part one's open href must not swallow part two's text (each part is sanitized on its own).
       const sel2 = await tb.selectMessage(stitch.subject);
       const r2 = await tb.waitForRendered(stitch.messageId, sel2.selectedAt, 60_000);
       const st = await inMessagePane<Inspection>(INSPECT, { needles: needles(), markers: ['STITCH-SECRET-MARKER'] });
       await tb.screenshot(join(RESULTS_DIR, 'link-click-confirm-stitch.png'));
       ctx.metrics['stitch_rendered'] = r2.rendered ?? null;
       ctx.metrics['stitch_secret_in_link_target'] = st.markerAttrs.some((a) => a.name === 'data-unseal-href');
+      expect(r2.rendered).toBe('clean');
+      expect(st.markerAttrs).toEqual([]);
+      expect(st.bodyText).toContain('STITCH-SECRET-MARKER');
       evidence['link_click'] = { clicked, bar, paneBefore, paneAfter, windowsBefore, windowsAfter, tabsBefore, tabsAfter, hits: describeHits(hits), afterCancel, stitch: { rendered: r2.rendered, markerAttrs: st.markerAttrs, attrs: st.attrs, bodyText: st.bodyText } };
 
       ctx.metrics['bar_shown'] = bar.shown;

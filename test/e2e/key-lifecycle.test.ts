@@ -13,10 +13,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKeyFile } from '../../src/core/keys/load.js';
-import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, Thunderbird, builtXpi, scenario } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, Thunderbird, builtXpi, scenario, installHost } from '../helpers/thunderbird/index.js';
 import { KeysPage, type PageState } from '../helpers/thunderbird/keys-page.js';
 
 const LEGACY_P12 = resolve('test/fixtures/keys/lifecycle/legacy-rc2-40.p12');
@@ -83,7 +82,7 @@ describe('key lifecycle in Thunderbird', () => {
       p7mExternal: true,
       messages: [toAlice.file, toAlice2.file, toExpired.file],
       beforeLaunch: (p) => {
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
       },
     });
     await tb.waitForBackground(60_000);

@@ -5,16 +5,14 @@
  * encrypted mail renders clean with keySource 'managed'; the keys page lists the key under
  * "Managed by your organisation" with no export or delete button.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDON_ID } from '../../src/protocol/native.js';
-import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, Thunderbird, builtXpi, scenario } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, Thunderbird, builtXpi, scenario, installHost } from '../helpers/thunderbird/index.js';
 import { KeysPage } from '../helpers/thunderbird/keys-page.js';
 
 const MESSAGE = 'test/fixtures/demo/encrypted-signed.eml';
@@ -39,7 +37,7 @@ describe('organisation-managed keys in Thunderbird', () => {
       p7mExternal: true,
       messages: [MESSAGE],
       beforeLaunch: (p) => {
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url, '--managed-keys', keys, '--managed-passwords', passwords], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url, '--managed-keys', keys, '--managed-passwords', passwords);
         const d = join(p.home, '.mozilla/managed-storage');
         mkdirSync(d, { recursive: true });
         writeFileSync(join(d, `${ADDON_ID}.json`), JSON.stringify({ name: ADDON_ID, description: 'Unseal e2e policy', type: 'storage', data: { keys: { managedSource: 'host' } } }));

@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER_TIMEOUT_MS } from '../../src/display/gate.js';
-import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, Thunderbird, builtXpi, scenario, type DisplayReport } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, Thunderbird, builtXpi, scenario, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
 import { importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 const digest = (text: string) => createHash('sha256').update(text.replace(/\s+/g, ' ').trim().slice(0, 65_536), 'utf8').digest('hex');
@@ -38,7 +37,7 @@ describe('decrypt → scan → render in Thunderbird', () => {
       messages: all.map((m) => m.file),
       beforeLaunch: (p) => {
         // The host installed as an admin would, into this run's HOME (where Thunderbird looks).
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
         manifestPath = join(p.home, '.mozilla/native-messaging-hosts/unseal_host.json');
         auditLog = join(p.home, '.local/state/unseal/audit.jsonl');
       },

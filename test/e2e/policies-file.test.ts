@@ -8,15 +8,14 @@
  * It writes a system file, so it refuses to run over a policy an admin already has there (or in
  * /etc/thunderbird/policies, which Thunderbird would read first) and removes its own afterwards.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from '../helpers/cli.js';
+import { ROOT } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, THUNDERBIRD_BIN, Thunderbird, builtXpi, scenario, waitFor } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, THUNDERBIRD_BIN, Thunderbird, builtXpi, scenario, waitFor, installHost } from '../helpers/thunderbird/index.js';
 import { KeysPage, importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 const EXAMPLE = join(ROOT, 'docs/examples/policies.json');
@@ -54,7 +53,7 @@ describe('policies.json in Thunderbird\'s distribution folder', () => {
       p7mExternal: false,
       messages: all.map((m) => m.file),
       beforeLaunch: (p) => {
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
       },
     });
     await tb.waitForBackground(60_000);

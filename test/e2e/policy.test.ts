@@ -4,16 +4,15 @@
  * policies.json — no system folder is written). Thunderbird reads managed storage once per session,
  * so each policy change is followed by a restart on the same profile, as an admin's would be.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport } from '../helpers/thunderbird/index.js';
+import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
+import { inMessagePane as paneScript } from '../helpers/thunderbird/frame-script.js';
 import { KeysPage, importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 /** Report fields added for the policy (the harness type predates them). */
@@ -59,7 +58,7 @@ describe('admin policy in Thunderbird', () => {
       messages: all.map((m) => m.file),
       beforeLaunch: (p) => {
         home = p.home;
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
         setPolicy(WARN);
       },
     });
@@ -95,32 +94,7 @@ describe('admin policy in Thunderbird', () => {
     );
   }
 
-  /** Runs `fn(content, args)` in a frame script in the 3-pane's message pane (a remote browser). */
-  function inMessagePane<T>(fn: string, args: unknown = null, timeoutMs = 20_000): Promise<T> {
-    return tb.chrome<T>(
-      `const [fnSrc, args, timeoutMs] = arguments;
-       const win = Services.wm.getMostRecentWindow("mail:3pane");
-       const about3Pane = win.gTabmail.currentAbout3Pane;
-       const browser = about3Pane.messageBrowser.contentWindow.getMessagePaneBrowser();
-       const mm = browser.messageManager;
-       const name = "unsealtest:" + Math.random().toString(36).slice(2);
-       return new Promise((resolve, reject) => {
-         const timer = win.setTimeout(() => { mm.removeMessageListener(name, listener); reject(new Error("pane script timed out")); }, timeoutMs);
-         function listener(m) {
-           win.clearTimeout(timer);
-           mm.removeMessageListener(name, listener);
-           if (m.data.error) reject(new Error(m.data.error)); else resolve(m.data.value);
-         }
-         mm.addMessageListener(name, listener);
-         const src = "(async () => { const fn = " + fnSrc + "; try { const value = await fn(content, " + JSON.stringify(args) + ");" +
-           " sendAsyncMessage(" + JSON.stringify(name) + ", { value: JSON.parse(JSON.stringify(value === undefined ? null : value)) }); }" +
-           " catch (e) { sendAsyncMessage(" + JSON.stringify(name) + ", { error: String(e).slice(0, 500) }); } })();";
-         mm.loadFrameScript("data:," + encodeURIComponent(src), false);
-       });`,
-      [fn, args, timeoutMs],
-      timeoutMs + 5_000,
-    );
-  }
+  const inMessagePane = <T>(fn: string, args: unknown = null, timeoutMs = 20_000) => paneScript<T>(tb, fn, args, timeoutMs);
 
   it('decrypted-copy-policy (absent): without decryptedCopies in the policy no "Save decrypted copy" is offered', async () => {
     await scenario('decrypted-copy-absent', async (ctx) => {

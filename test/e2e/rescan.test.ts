@@ -5,16 +5,14 @@
  * progress and the summary; the host's audit log has one event per decryption and verdict and no
  * plaintext.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
 import { makeRescanCorpus, type RescanCorpus } from '../helpers/rescan-corpus.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, TEST_FOLDER, Thunderbird, builtXpi, scenario, waitFor } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, TEST_FOLDER, Thunderbird, builtXpi, scenario, waitFor, installHost } from '../helpers/thunderbird/index.js';
 import { KeysPage, importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 describe('re-scan encrypted mail in Thunderbird', () => {
@@ -33,7 +31,7 @@ describe('re-scan encrypted mail in Thunderbird', () => {
       p7mExternal: true,
       messages: corpus.messages.map((m) => m.file),
       beforeLaunch: (p) => {
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
         auditLog = join(p.home, '.local/state/unseal/audit.jsonl');
       },
     });

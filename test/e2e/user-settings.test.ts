@@ -4,16 +4,14 @@
  * an admin policy sets the same setting (per-user managed storage in this run's HOME, then a
  * restart as policy.test.ts does), shown read-only and not applied.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport } from '../helpers/thunderbird/index.js';
+import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
 import { KeysPage, importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 /** Report fields added for the policy (the harness type predates them). */
@@ -82,7 +80,7 @@ describe('user settings in Thunderbird', () => {
       beforeLaunch: (p) => {
         home = p.home;
         // The host and a scanner, and no admin policy.
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
       },
     });
     await tb.waitForBackground(60_000);

@@ -6,15 +6,13 @@
  * and a real clamd, rendered with the pane's renderer. The viewer sends the gate's render report
  * (surface 'viewer'); its DOM is read through a frame script as well.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
 import { KeysPage, importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 interface ViewerDom {
@@ -44,7 +42,7 @@ describe('Unseal viewer with mailnews.p7m_external=false', () => {
       // Xvfb), kept open so the test can read it and click it as a user would.
       prefs: { 'alerts.useSystemBackend': false, 'alerts.totalOpenTime': 600_000 },
       beforeLaunch: (p) => {
-        execFileSync(process.execPath, [CLI, 'host', 'install', '--scanner', clamd.url], { env: { ...process.env, HOME: p.home } });
+        installHost(p.home, clamd.url);
       },
     });
     await tb.waitForBackground(60_000);

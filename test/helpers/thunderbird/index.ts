@@ -4,3 +4,5 @@ export { ADDON_ID, TEST_FOLDER, basePrefs, createProfile, toMbox, type Profile, 
 export { THUNDERBIRD_BIN, Thunderbird, freePort, waitFor, type Condition, type Diagnostics, type DisplayReport, type StartOptions } from './thunderbird.js';
 export { RESULTS_DIR, recordSummary, scenario, type SummaryEntry } from './summary.js';
 export { builtXpi } from './xpi.js';
+export { BROWSER, inMessagePane, runFrameScript } from './frame-script.js';
+export { installHost } from './host.js';

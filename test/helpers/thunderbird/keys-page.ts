@@ -3,6 +3,7 @@
  * every e2e file imports keys the way a user does).
  */
 import { readFileSync } from 'node:fs';
+import { BROWSER, runFrameScript } from './frame-script.js';
 import { ADDON_ID, type Thunderbird, waitFor } from './index.js';
 
 export interface PageState {
@@ -55,30 +56,7 @@ export class KeysPage {
 
   /** Runs `fn(content, args)` (source text) in a frame script in the page's tab; returns its JSON-able result. */
   run<T>(fn: string, args: unknown = null, timeoutMs = 20_000): Promise<T> {
-    return this.tb.chrome<T>(
-      `const [url, fnSrc, args, timeoutMs] = arguments;
-       const win = Services.wm.getMostRecentWindow("mail:3pane");
-       const tabmail = win.document.getElementById("tabmail");
-       const tab = tabmail.tabInfo.find(t => t.browser && t.browser.currentURI && t.browser.currentURI.spec === url);
-       if (!tab) throw new Error("no tab shows " + url);
-       const mm = tab.browser.messageManager;
-       const name = "unsealtest:" + Math.random().toString(36).slice(2);
-       return new Promise((resolve, reject) => {
-         const timer = win.setTimeout(() => { mm.removeMessageListener(name, listener); reject(new Error("page script timed out")); }, timeoutMs);
-         function listener(m) {
-           win.clearTimeout(timer);
-           mm.removeMessageListener(name, listener);
-           if (m.data.error) reject(new Error(m.data.error)); else resolve(m.data.value);
-         }
-         mm.addMessageListener(name, listener);
-         const src = "(async () => { const fn = " + fnSrc + "; try { const value = await fn(content, " + JSON.stringify(args) + ");" +
-           " sendAsyncMessage(" + JSON.stringify(name) + ", { value: JSON.parse(JSON.stringify(value === undefined ? null : value)) }); }" +
-           " catch (e) { sendAsyncMessage(" + JSON.stringify(name) + ", { error: String(e).slice(0, 500) }); } })();";
-         mm.loadFrameScript("data:," + encodeURIComponent(src), false);
-       });`,
-      [this.url, fn, args, timeoutMs],
-      timeoutMs + 5_000,
-    );
+    return runFrameScript<T>(this.tb, BROWSER.tabWithUrl, this.url, fn, args, timeoutMs);
   }
 
   /** What the file picker does: the input's FileList is set and `input`/`change` fire. */
