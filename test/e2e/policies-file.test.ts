@@ -22,6 +22,8 @@ const EXAMPLE = join(ROOT, 'docs/examples/policies.json');
 const DIST_DIR = join(dirname(THUNDERBIRD_BIN), 'distribution');
 const DIST_FILE = join(DIST_DIR, 'policies.json');
 const SYSTEM_FILE = '/etc/thunderbird/policies/policies.json';
+/** Marks the file as this test's, so a run killed before its cleanup does not block the next. */
+const MARK = 'written-by-unseal-e2e-policies-file-test';
 
 describe('policies.json in Thunderbird\'s distribution folder', () => {
   let tb: Thunderbird;
@@ -33,12 +35,16 @@ describe('policies.json in Thunderbird\'s distribution folder', () => {
 
   beforeAll(async () => {
     for (const f of [SYSTEM_FILE, DIST_FILE]) {
-      if (existsSync(f)) throw new Error(`${f} exists (an admin's policy?): this test will not overwrite it; move it away to run the test`);
+      // A file of our own left by an interrupted run is replaced; anything else is an admin's.
+      const leftover = f === DIST_FILE && existsSync(f) && readFileSync(f, 'utf8').includes(MARK);
+      if (existsSync(f) && !leftover) throw new Error(`${f} exists (an admin's policy?): this test will not overwrite it; move it away to run the test`);
     }
     madeDir = !existsSync(DIST_DIR);
     try {
       mkdirSync(DIST_DIR, { recursive: true });
-      writeFileSync(DIST_FILE, readFileSync(EXAMPLE));
+      // The example's policies, unchanged; Thunderbird reads only the "policies" member.
+      const example = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { policies: unknown };
+      writeFileSync(DIST_FILE, JSON.stringify({ [MARK]: true, policies: example.policies }, null, 2));
     } catch (e) {
       throw new Error(`cannot write ${DIST_FILE} (${(e as Error).message}): this test places a real policies.json and needs write access there (run as root, as CI does)`);
     }
