@@ -100,8 +100,19 @@ export function expectTag(t: Tlv | undefined, cls: number, tag: number, what: st
  */
 export function octets(buf: Uint8Array, t: Tlv, depth = 0): Uint8Array {
   if (!t.constructed) return buf.subarray(t.contentStart, t.contentEnd);
+  return joinChunks(octetChunks(buf, t, depth));
+}
+
+/** The pieces of an OCTET STRING's content in order, as views into `buf` (nothing copied). */
+export function octetChunks(buf: Uint8Array, t: Tlv, depth = 0): Uint8Array[] {
+  if (!t.constructed) return [buf.subarray(t.contentStart, t.contentEnd)];
   const parts: Uint8Array[] = [];
   collectOctets(buf, t, parts, depth);
+  return parts;
+}
+
+/** One buffer holding the chunks in order (the chunk itself when there is only one). */
+export function joinChunks(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   let n = 0;
   for (const x of parts) n += x.length;

@@ -1,7 +1,7 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { children, octets, readTlv, smallInt } from '../asn1/ber.js';
+import { children, joinChunks, octets, readTlv, smallInt } from '../asn1/ber.js';
 import { asBufferSource } from '../bytes.js';
-import { cbcDecrypt, type CbcCipher } from '../crypto/block-cipher.js';
+import { cbcDecryptChunks, type CbcCipher } from '../crypto/block-cipher.js';
 import { rc2EffectiveBitsFromVersion } from '../crypto/rc2.js';
 import { UnsealError } from '../errors.js';
 import type { AlgorithmId } from './algorithm.js';
@@ -81,7 +81,7 @@ export function resolveContentCipher(alg: AlgorithmId, authenticated: boolean): 
 const COULD_NOT_DECRYPT = 'could not decrypt the message content (wrong key, or the message was altered)';
 
 /**
- * Decrypts the whole content at once and returns it only if every check passed: CBC padding,
+ * Decrypts the content (the ciphertext's pieces, see Envelope.encryptedContent) and returns it only if every check passed: CBC padding,
  * GCM/Poly1305 tag. Nothing partial ever leaves this function, and every failure has the same
  * message so the caller is no padding or tag oracle.
  */
@@ -89,43 +89,42 @@ export async function decryptContent(
   crypto: SubtleCrypto,
   c: ContentCipher,
   cek: Uint8Array,
-  ciphertext: Uint8Array,
+  pieces: readonly Uint8Array[],
   auth?: { mac: Uint8Array; aad?: Uint8Array },
 ): Promise<Uint8Array> {
   try {
     switch (c.mode) {
-      case 'cbc':
-        if (ciphertext.length === 0 || ciphertext.length % (c.cipher.startsWith('aes') ? 16 : 8) !== 0) {
+      case 'cbc': {
+        let length = 0;
+        for (const p of pieces) length += p.length;
+        if (length === 0 || length % (c.cipher.startsWith('aes') ? 16 : 8) !== 0) {
           throw new UnsealError('malformed_cms', 'encrypted content is not a whole number of cipher blocks (truncated?)');
         }
-        return await cbcDecrypt(crypto, {
+        return await cbcDecryptChunks(crypto, {
           cipher: c.cipher,
           key: cek,
           iv: c.iv,
-          data: ciphertext,
+          chunks: pieces,
           ...(c.rc2EffectiveBits !== undefined ? { rc2EffectiveBits: c.rc2EffectiveBits } : {}),
           padding: true,
         });
+      }
       case 'gcm': {
         if (!auth) throw new UnsealError('malformed_cms', 'GCM content without a MAC');
         if (auth.mac.length !== c.tagLength) throw new UnsealError('malformed_cms', 'GCM tag length does not match its parameters');
         const key = await crypto.importKey('raw', asBufferSource(cek), 'AES-GCM', false, ['decrypt']);
-        const joined = new Uint8Array(ciphertext.length + auth.mac.length);
-        joined.set(ciphertext);
-        joined.set(auth.mac, ciphertext.length);
+        // One contiguous copy, ciphertext then tag (WebCrypto's AES-GCM input), also of BER pieces.
+        const joined = joinChunks([...pieces, auth.mac]);
         const out = await crypto.decrypt(
           { name: 'AES-GCM', iv: asBufferSource(c.nonce), tagLength: c.tagLength * 8, ...(auth.aad ? { additionalData: asBufferSource(auth.aad) } : {}) },
           key,
-          joined,
+          asBufferSource(joined),
         );
         return new Uint8Array(out);
       }
       case 'chacha20-poly1305': {
         if (!auth) throw new UnsealError('malformed_cms', 'ChaCha20-Poly1305 content without a MAC');
-        const joined = new Uint8Array(ciphertext.length + auth.mac.length);
-        joined.set(ciphertext);
-        joined.set(auth.mac, ciphertext.length);
-        return chacha20poly1305(cek, c.nonce, auth.aad).decrypt(joined);
+        return chacha20poly1305(cek, c.nonce, auth.aad).decrypt(joinChunks([...pieces, auth.mac]));
       }
     }
   } catch (e) {

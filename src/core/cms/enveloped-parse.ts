@@ -1,4 +1,4 @@
-import { children, expectTag, octets, oid, raw, readTlv, smallInt, type Tlv } from '../asn1/ber.js';
+import { children, expectTag, octetChunks, octets, oid, raw, readTlv, smallInt, type Tlv } from '../asn1/ber.js';
 import { UnsealError } from '../errors.js';
 import { parseAlgorithm, type AlgorithmId } from './algorithm.js';
 import { OID } from './oids.js';
@@ -66,8 +66,12 @@ export interface Envelope {
   readonly recipients: readonly RecipientInfo[];
   readonly contentType: string;
   readonly contentEncryptionAlgorithm: AlgorithmId;
-  /** Absent when the content is detached (not supported for decryption, but inspectable). */
-  readonly encryptedContent?: Uint8Array;
+  /**
+   * The ciphertext as the pieces of its OCTET STRING (one piece for DER; BER streams many), views
+   * into the input: a 100 MB message is not copied once more just to make it contiguous. Absent
+   * when the content is detached (not supported for decryption, but inspectable).
+   */
+  readonly encryptedContent?: readonly Uint8Array[];
   /** AuthEnvelopedData: DER of the authenticated attributes re-tagged as SET OF (the AAD). */
   readonly authAttrsAad?: Uint8Array;
   readonly mac?: Uint8Array;
@@ -217,10 +221,10 @@ export function parseRecipientInfoDer(der: Uint8Array): KtriInfo | KariInfo {
 function parseEncryptedContentInfo(buf: Uint8Array, t: Tlv) {
   const [ct, alg, ec] = children(buf, t);
   if (!ct || !alg) malformed('bad EncryptedContentInfo');
-  let encryptedContent: Uint8Array | undefined;
+  let encryptedContent: Uint8Array[] | undefined;
   if (ec) {
     if (ec.cls !== CTX || ec.tag !== 0) malformed('bad encryptedContent');
-    encryptedContent = octets(buf, ec);
+    encryptedContent = octetChunks(buf, ec);
   }
   return {
     contentType: oid(buf, ct),

@@ -65,19 +65,116 @@ async function importAes(crypto: SubtleCrypto, key: Uint8Array, usages: KeyUsage
   return crypto.importKey('raw', asBufferSource(key), { name: 'AES-CBC' }, false, usages);
 }
 
-function legacyRaw(p: CbcParams, encrypt: boolean, data: Uint8Array): Uint8Array {
+/** `into` (decryption only): where the plaintext goes instead of a new array. */
+function legacyRaw(p: CbcParams, encrypt: boolean, data: Uint8Array, into?: Uint8Array): Uint8Array {
   switch (p.cipher) {
     case 'des-cbc':
-      return encrypt ? desCbcEncrypt(p.key, p.iv, data) : desCbcDecrypt(p.key, p.iv, data);
+      return encrypt ? desCbcEncrypt(p.key, p.iv, data) : desCbcDecrypt(p.key, p.iv, data, into);
     case 'des-ede3-cbc':
-      return encrypt ? desEde3CbcEncrypt(p.key, p.iv, data) : desEde3CbcDecrypt(p.key, p.iv, data);
+      return encrypt ? desEde3CbcEncrypt(p.key, p.iv, data) : desEde3CbcDecrypt(p.key, p.iv, data, into);
     case 'rc2-cbc': {
       // RFC 2268: without an explicit value the effective key length is the key's own length.
       const bits = p.rc2EffectiveBits ?? Math.min(1024, p.key.length * 8);
-      return encrypt ? rc2CbcEncrypt(p.key, bits, p.iv, data) : rc2CbcDecrypt(p.key, bits, p.iv, data);
+      return encrypt ? rc2CbcEncrypt(p.key, bits, p.iv, data) : rc2CbcDecrypt(p.key, bits, p.iv, data, into);
     }
     default:
       throw new Error(`not a legacy cipher: ${p.cipher}`);
+  }
+}
+
+/**
+ * Large content is decrypted in segments of this size into one output buffer, CBC-chained (the
+ * next segment's IV is the previous segment's last ciphertext block). One call over a whole 100 MB
+ * message holds WebCrypto's copy of its input and its separate output, or grows the WebAssembly
+ * memory (which never shrinks) to twice the message; segments keep that to a few MiB. BER content
+ * arrives as chunks: they are read segment by segment too, never joined into one copy first.
+ */
+export const CBC_SEGMENT_BYTES = 2 * 1024 * 1024;
+
+function totalLength(chunks: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
+}
+
+/** The bytes [from, from+len) of the concatenated chunks: a view when they lie in one chunk, else copied into `scratch`. */
+function gather(chunks: readonly Uint8Array[], at: { chunk: number; offset: number }, len: number, scratch: Uint8Array, forceCopy: boolean): Uint8Array {
+  const first = chunks[at.chunk]!;
+  if (!forceCopy && first.length - at.offset >= len) {
+    const v = first.subarray(at.offset, at.offset + len);
+    at.offset += len;
+    if (at.offset === first.length) (at.chunk++, (at.offset = 0));
+    return v;
+  }
+  let filled = 0;
+  while (filled < len) {
+    const c = chunks[at.chunk]!;
+    const take = Math.min(len - filled, c.length - at.offset);
+    scratch.set(c.subarray(at.offset, at.offset + take), filled);
+    filled += take;
+    at.offset += take;
+    if (at.offset === c.length) (at.chunk++, (at.offset = 0));
+  }
+  return scratch.subarray(0, len);
+}
+
+/**
+ * CBC decryption of content given as chunks (a BER constructed OCTET STRING's pieces, or one
+ * buffer), with PKCS#7 padding checked at the end. All or nothing: the output is returned only
+ * when every segment decrypted and the final padding is valid; on failure it is wiped.
+ */
+export async function cbcDecryptChunks(crypto: SubtleCrypto, p: Omit<CbcParams, 'data'> & { chunks: readonly Uint8Array[] }): Promise<Uint8Array> {
+  const chunks = p.chunks.filter((c) => c.length > 0);
+  const total = totalLength(chunks);
+  if (total <= CBC_SEGMENT_BYTES || chunks.length === 0) {
+    const data = chunks.length === 1 ? chunks[0]! : gather(chunks, { chunk: 0, offset: 0 }, total, new Uint8Array(total), true);
+    return cbcDecrypt(crypto, { ...p, data });
+  }
+  const bs = cbcBlockSize(p.cipher);
+  // The key and IV checks of checkShape (the length checks: below, on the total).
+  checkShape({ ...p, data: new Uint8Array(bs) }, true);
+  if (total % bs !== 0) throw new UnsealError('decryption_failed', FAILED);
+  const out = new Uint8Array(total);
+  const scratch = new Uint8Array(CBC_SEGMENT_BYTES + 16);
+  const at = { chunk: 0, offset: 0 };
+  let iv = p.iv;
+  let written = 0;
+  try {
+    const aesKey = isAes(p.cipher) ? await importAes(crypto, p.key, ['encrypt', 'decrypt']) : undefined;
+    for (let done = 0; done < total; ) {
+      const len = Math.min(CBC_SEGMENT_BYTES, total - done);
+      const last = done + len === total;
+      let plain: Uint8Array;
+      let placed = false;
+      if (aesKey) {
+        // A middle segment gets the block that makes WebCrypto's padding check pass (see cbcDecrypt).
+        const seg = gather(chunks, at, len, scratch, !last);
+        const nextIv = seg.slice(len - 16);
+        if (last) plain = new Uint8Array(await crypto.decrypt({ name: 'AES-CBC', iv: asBufferSource(iv) }, aesKey, asBufferSource(seg)));
+        else {
+          const padBlock = new Uint8Array(16).fill(16);
+          const enc = new Uint8Array(await crypto.encrypt({ name: 'AES-CBC', iv: asBufferSource(nextIv) }, aesKey, padBlock));
+          scratch.set(enc.subarray(0, 16), len);
+          plain = new Uint8Array(await crypto.decrypt({ name: 'AES-CBC', iv: asBufferSource(iv) }, aesKey, scratch.subarray(0, len + 16)));
+        }
+        iv = nextIv;
+      } else {
+        const seg = gather(chunks, at, len, scratch, false);
+        const nextIv = seg.slice(len - bs);
+        // Straight into the output: no per-segment copy to collect.
+        plain = legacyRaw({ ...p, iv, data: seg }, false, seg, out.subarray(written));
+        placed = true;
+        if (last && p.padding) plain = removePkcs7Padding(plain, bs);
+        iv = nextIv;
+      }
+      if (!placed) out.set(plain, written);
+      written += plain.length;
+      done += len;
+    }
+    return out.subarray(0, written);
+  } catch (e) {
+    out.fill(0);
+    throw e instanceof UnsealError ? e : new UnsealError('decryption_failed', FAILED, { cause: e });
   }
 }
 

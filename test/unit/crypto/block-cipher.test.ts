@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cbcBlockSize, cbcDecrypt, cbcEncrypt, cbcKeyLength, type CbcCipher } from '../../../src/core/crypto/block-cipher.js';
+import { CBC_SEGMENT_BYTES, cbcBlockSize, cbcDecrypt, cbcDecryptChunks, cbcEncrypt, cbcKeyLength, type CbcCipher } from '../../../src/core/crypto/block-cipher.js';
 import { addPkcs7Padding, removePkcs7Padding } from '../../../src/core/crypto/padding.js';
 import { UnsealError } from '../../../src/core/errors.js';
 import { FIXTURES, hex, toHex } from './load-rsa-key.js';
@@ -128,4 +129,49 @@ describe('cbcDecrypt / cbcEncrypt', () => {
     await rejectsDecryptFailed(cbcDecrypt(subtle, { cipher: 'des-ede3-cbc', key: new Uint8Array(8), iv: new Uint8Array(8), data: new Uint8Array(16), padding: true }));
     await rejectsDecryptFailed(cbcDecrypt(subtle, { cipher: 'des-cbc', key: new Uint8Array(8), iv: new Uint8Array(8), data: new Uint8Array(0), padding: true }));
   });
+});
+
+describe('cbcDecryptChunks: large content in CBC-chained segments, from chunks', () => {
+  // Reference: OpenSSL encrypts, so neither side of the comparison is our own encryption.
+  const openssl = (cipher: string, key: Uint8Array, iv: Uint8Array, pt: Uint8Array): Uint8Array =>
+    new Uint8Array(execFileSync('openssl', ['enc', `-${cipher}`, '-K', Buffer.from(key).toString('hex'), '-iv', Buffer.from(iv).toString('hex'), ...(cipher === 'des-ede3-cbc' ? ['-provider', 'legacy', '-provider', 'default'] : [])], { input: pt, maxBuffer: 64 * 1024 * 1024 }));
+  /** Splits `b` at pseudo-random points (BER chunking is arbitrary, also off block boundaries). */
+  const chop = (b: Uint8Array, seed: number): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    let x = seed;
+    for (let i = 0; i < b.length; ) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const n = 1 + (x % 1_500_000);
+      out.push(b.subarray(i, i + n));
+      i += n;
+    }
+    return out;
+  };
+  const S = CBC_SEGMENT_BYTES;
+
+  for (const [cipher, keyLen, bs] of [['aes-256-cbc', 32, 16], ['des-ede3-cbc', 24, 8]] as const) {
+    for (const size of [S - 1, S, S + 1, 2 * S + bs, 3 * S + 7 * bs + 5]) {
+      it(`${cipher}, ${size} bytes of plaintext: equals the plaintext, whole or in odd chunks`, async () => {
+        const key = new Uint8Array(randomBytes(keyLen));
+        const iv = new Uint8Array(randomBytes(bs));
+        const pt = new Uint8Array(randomBytes(size));
+        const ct = openssl(cipher, key, iv, pt);
+        for (const chunks of [[ct], chop(ct, size), [ct.subarray(0, 1), ct.subarray(1)]]) {
+          const got = await cbcDecryptChunks(subtle, { cipher, key, iv, chunks, padding: true });
+          expect(Buffer.from(got).equals(Buffer.from(pt))).toBe(true);
+        }
+      }, 30_000);
+    }
+    it(`${cipher}: a damaged last block, a wrong key, a short tail ⇒ the one decryption_failed, nothing returned`, async () => {
+      const key = new Uint8Array(randomBytes(keyLen));
+      const iv = new Uint8Array(randomBytes(bs));
+      const ct = openssl(cipher, key, iv, new Uint8Array(randomBytes(2 * S + 100)));
+      const bad = ct.slice();
+      bad[bad.length - 1]! ^= 0x55;
+      const wrongKey = new Uint8Array(randomBytes(keyLen));
+      for (const [k, chunks] of [[key, chop(bad, 7)], [wrongKey, [ct]], [key, [ct.subarray(0, ct.length - 3)]]] as const) {
+        await expect(cbcDecryptChunks(subtle, { cipher, key: k, iv, chunks, padding: true })).rejects.toMatchObject({ kind: 'decryption_failed', message: 'could not decrypt' });
+      }
+    }, 30_000);
+  }
 });

@@ -73,7 +73,7 @@ export function setLegacyWasmEnabled(on: boolean): void {
  * Runs `work` on an instance whose memory holds `data` at dataPtr(); returns the processed bytes,
  * or undefined when WebAssembly cannot be used (then the caller runs the JS code).
  */
-function run(data: Uint8Array, key: Uint8Array, keyAt: (x: LegacyExports) => number, work: (x: LegacyExports) => void): Uint8Array | undefined {
+function run(data: Uint8Array, key: Uint8Array, keyAt: (x: LegacyExports) => number, work: (x: LegacyExports) => void, into?: Uint8Array): Uint8Array | undefined {
   if (!enabled) return undefined;
   const mod = compiledModule();
   if (mod === null) return undefined;
@@ -98,7 +98,10 @@ function run(data: Uint8Array, key: Uint8Array, keyAt: (x: LegacyExports) => num
     mem.set(key, keyAt(x));
     mem.set(data, ptr);
     work(x);
-    return new Uint8Array(x.memory.buffer, ptr, data.length).slice();
+    const result = new Uint8Array(x.memory.buffer, ptr, data.length);
+    if (!into) return result.slice();
+    into.set(result);
+    return into.subarray(0, data.length);
   } finally {
     x.wipe(data.length);
     if (x.memory.buffer.byteLength <= RETAIN_BYTES) retained = x;
@@ -116,18 +119,32 @@ function checkBlocks(iv: Uint8Array, data: Uint8Array, name: string): void {
   if (data.length % 8 !== 0) throw new UnsealError('decryption_failed', 'could not decrypt');
 }
 
-function desRun(key: Uint8Array, iv: Uint8Array, data: Uint8Array, encrypt: boolean): Uint8Array | undefined {
-  return run(data, key, (x) => x.keyPtr(), (x) => {
-    new Uint8Array(x.memory.buffer).set(iv, x.ivPtr());
-    const stages = x.desSetup(key.length, encrypt ? 0 : 1);
-    for (let off = 0; off < data.length; off += CHUNK) x.desCbc(off, Math.min(CHUNK, data.length - off), stages, encrypt ? 1 : 0);
-  });
+function desRun(key: Uint8Array, iv: Uint8Array, data: Uint8Array, encrypt: boolean, into?: Uint8Array): Uint8Array | undefined {
+  return run(
+    data,
+    key,
+    (x) => x.keyPtr(),
+    (x) => {
+      new Uint8Array(x.memory.buffer).set(iv, x.ivPtr());
+      const stages = x.desSetup(key.length, encrypt ? 0 : 1);
+      for (let off = 0; off < data.length; off += CHUNK) x.desCbc(off, Math.min(CHUNK, data.length - off), stages, encrypt ? 1 : 0);
+    },
+    into,
+  );
 }
 
-export function desCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+/** The JS fallback's result where the caller wants it (see `into` on the decrypt functions). */
+function placed(r: Uint8Array, into: Uint8Array | undefined): Uint8Array {
+  if (!into) return r;
+  into.set(r);
+  return into.subarray(0, r.length);
+}
+
+/** `into`: write the plaintext there (at least data.length bytes) instead of a new array; returns that view. */
+export function desCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array, into?: Uint8Array): Uint8Array {
   checkDesKey(key, [8]);
   checkBlocks(iv, data, 'DES');
-  return desRun(key, iv, data, false) ?? jsDes.desCbcDecrypt(key, iv, data);
+  return desRun(key, iv, data, false, into) ?? placed(jsDes.desCbcDecrypt(key, iv, data), into);
 }
 
 export function desCbcEncrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
@@ -136,10 +153,10 @@ export function desCbcEncrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array)
   return desRun(key, iv, data, true) ?? jsDes.desCbcEncrypt(key, iv, data);
 }
 
-export function desEde3CbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+export function desEde3CbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array, into?: Uint8Array): Uint8Array {
   checkDesKey(key, [16, 24]);
   checkBlocks(iv, data, 'DES');
-  return desRun(key, iv, data, false) ?? jsDes.desEde3CbcDecrypt(key, iv, data);
+  return desRun(key, iv, data, false, into) ?? placed(jsDes.desEde3CbcDecrypt(key, iv, data), into);
 }
 
 export function desEde3CbcEncrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
@@ -148,7 +165,7 @@ export function desEde3CbcEncrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Ar
   return desRun(key, iv, data, true) ?? jsDes.desEde3CbcEncrypt(key, iv, data);
 }
 
-function rc2Run(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Uint8Array, encrypt: boolean): Uint8Array | undefined {
+function rc2Run(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Uint8Array, encrypt: boolean, into?: Uint8Array): Uint8Array | undefined {
   checkBlocks(iv, data, 'RC2');
   // The key schedule (and its validation) is the JS one: 64 words, microseconds even unjitted.
   const k = jsRc2.rc2KeySchedule(key, effectiveBits);
@@ -158,18 +175,24 @@ function rc2Run(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Ui
     kBytes[2 * i + 1] = k[i]! >>> 8;
   }
   try {
-    return run(data, kBytes, (x) => x.rc2KeyPtr(), (x) => {
-      new Uint8Array(x.memory.buffer).set(iv, x.ivPtr());
-      for (let off = 0; off < data.length; off += CHUNK) x.rc2Cbc(off, Math.min(CHUNK, data.length - off), encrypt ? 1 : 0);
-    });
+    return run(
+      data,
+      kBytes,
+      (x) => x.rc2KeyPtr(),
+      (x) => {
+        new Uint8Array(x.memory.buffer).set(iv, x.ivPtr());
+        for (let off = 0; off < data.length; off += CHUNK) x.rc2Cbc(off, Math.min(CHUNK, data.length - off), encrypt ? 1 : 0);
+      },
+      into,
+    );
   } finally {
     kBytes.fill(0);
     k.fill(0);
   }
 }
 
-export function rc2CbcDecrypt(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  return rc2Run(key, effectiveBits, iv, data, false) ?? jsRc2.rc2CbcDecrypt(key, effectiveBits, iv, data);
+export function rc2CbcDecrypt(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Uint8Array, into?: Uint8Array): Uint8Array {
+  return rc2Run(key, effectiveBits, iv, data, false, into) ?? placed(jsRc2.rc2CbcDecrypt(key, effectiveBits, iv, data), into);
 }
 
 export function rc2CbcEncrypt(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Uint8Array): Uint8Array {
