@@ -3,6 +3,7 @@
  * narrow shape (path, type, name, lazy bytes) rather than on the parser's entity tree.
  */
 import { leafParts, parseMime } from '../core/mime/index.js';
+import { bomLength } from '../core/unwrap/input-detect.js';
 
 export interface MessagePart {
   /** Human path, e.g. `attachments/2 invoice.zip`; it names the part in findings. */
@@ -26,14 +27,25 @@ export function splitMessage(bytes: Uint8Array): MessagePart[] {
   }));
 }
 
-/** Mail starts with header lines (`Name: value`); anything else is scanned as one opaque file. */
+/**
+ * Mail starts with header lines (`Name: value`); anything else is scanned as one opaque file.
+ * Read the way the core's MIME parser reads mail: a UTF-8 BOM in front is skipped and lines may end
+ * in CRLF, LF or a bare CR. The header block may be longer than the window looked at (real mail
+ * carries dozens of Received: lines): then every line in the window must be a header line.
+ */
 export function looksLikeMessage(bytes: Uint8Array): boolean {
-  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 4096));
-  const firstBlank = head.search(/\r?\n\r?\n/);
-  const headerBlock = firstBlank === -1 ? head : head.slice(0, firstBlank);
-  const lines = headerBlock.split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines.length === 0 || firstBlank === -1) return false;
+  const from = bomLength(bytes);
+  const head = new TextDecoder('latin1').decode(bytes.subarray(from, from + HEADER_WINDOW));
+  const lines: string[] = [];
+  for (const l of head.split(/\r\n|\r|\n/)) {
+    if (l === '') break;
+    lines.push(l);
+  }
+  if (lines.length === 0) return false;
   const fieldLine = /^[!-9;-~]+:/;
   if (!lines.every((l) => fieldLine.test(l) || /^[ \t]/.test(l) || l.startsWith('From '))) return false;
   return lines.some((l) => /^(content-type|mime-version|from|to|subject|date|message-id|received):/i.test(l));
 }
+
+/** How much of the input looksLikeMessage reads. */
+const HEADER_WINDOW = 64 * 1024;

@@ -81,6 +81,36 @@ describe.concurrent('unseal scan: encrypted content is never clean', () => {
     expect(auto.report.scan).toMatchObject({ verdict: 'unscanned', reason: 'not_scannable' });
   });
 
+  it('mail as decrypt reads it — a BOM in front, bare-CR line ends, a header block over 64 KiB — is still mail (--as auto)', async () => {
+    const eml = readFileSync(f('smime.eml'), 'latin1');
+    const received = Array.from({ length: 900 }, (_, i) => `Received: from relay${i}.example.org by mx.example.org; Thu, 3 Dec 2026 10:00:00 +0000`).join('\r\n');
+    const variants: [string, string][] = [
+      ['bom.eml', `\ufeff${eml}`],
+      ['cr.eml', eml.replace(/\r?\n/g, '\r')],
+      ['long-headers.eml', `${received}\r\n${eml}`],
+    ];
+    for (const [name, text] of variants) {
+      writeFileSync(f(name), name === 'bom.eml' ? Buffer.from(text, 'utf8') : Buffer.from(text, 'latin1'));
+      const r = await scan(f(name));
+      expect(r.code, `${name}: ${r.stderr}`).toBe(11);
+      expect(r.report.scan, name).toMatchObject({ verdict: 'unscanned', reason: 'not_scannable' });
+    }
+  });
+
+  it('decrypted plaintext with a BOM or bare-CR line ends (what decrypt -o writes for such mail) and an EICAR attachment ⇒ infected', async () => {
+    const plain = execFileSync(process.execPath, [join(ROOT, 'dist/cli/unseal.mjs'), 'decrypt', '--key', join(ROOT, '../shared/corpus/torture/26-eicar-base64-attachment/key.pem'), '--cert', join(ROOT, '../shared/corpus/torture/26-eicar-base64-attachment/cert.pem'), join(ROOT, '../shared/corpus/torture/26-eicar-base64-attachment/message.eml')]);
+    const text = plain.toString('latin1');
+    for (const [name, bytes] of [
+      ['p-bom.eml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain])],
+      ['p-cr.eml', Buffer.from(text.replace(/\r?\n/g, '\r'), 'latin1')],
+    ] as const) {
+      writeFileSync(f(name), bytes);
+      const r = await scan(f(name));
+      expect(r.code, `${name}: ${r.stderr}`).toBe(10);
+      expect(r.report.scan.verdict, name).toBe('infected');
+    }
+  });
+
   it('the text report names the reason', async () => {
     const r = await runCli(['scan', '--scanner', clamd.url, f('env.der')]);
     expect(r.code, r.stderr).toBe(11);
