@@ -427,6 +427,35 @@ function scannerFromConfig(launcher: string | undefined, platform: Platform): st
   return j && typeof j['scanner'] === 'string' ? j['scanner'] : undefined;
 }
 
+/**
+ * The host-config.json beside the launcher, read exactly as the host reads it at start-up
+ * (parseHostConfig): a file the host rejects makes it serve with defaults and no scanner, so every
+ * message fails closed — doctor says so instead of checking a scanner the host never uses.
+ */
+function checkInstalledConfig(launcher: string | undefined, d: DoctorDeps, checks: Check[]): boolean {
+  if (!launcher) return true;
+  const path = pathFor(d.platform).join(pathFor(d.platform).dirname(launcher), HOST_CONFIG_FILE);
+  if (!existsSync(path)) return true;
+  try {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    }
+    parseHostConfig(parsed, path, d.env);
+  } catch (e) {
+    checks.push({
+      status: 'fail',
+      what: 'host-config',
+      fix: `${(e as Error).message}; the host refuses this file and runs with no scanner (every message stays hidden): fix it, or rewrite it with \`unseal host install --scanner URL --force\``,
+    });
+    return false;
+  }
+  checks.push({ status: 'ok', what: 'host-config', fix: path });
+  return true;
+}
+
 /** A host-config.json naming a scanner where install writes it (user, then system), with no manifest left beside it. */
 function keptConfig(d: DoctorDeps): { path: string; scanner: string } | undefined {
   const p = pathFor(d.platform);
@@ -599,8 +628,11 @@ export async function runDoctor(d: DoctorDeps): Promise<Check[]> {
   if (kept) {
     checks.push({ status: 'warn', what: 'scanner', fix: `the host is not registered (run \`unseal host install\`); the kept ${kept.path} names scanner ${redact(kept.scanner)}` });
   }
-  const url = d.scannerUrl ?? scannerFromConfig(launcher, d.platform) ?? kept?.scanner ?? d.env['UNSEAL_SCANNER'];
-  if (!url) {
+  const configOk = checkInstalledConfig(launcher, d, checks);
+  const url = d.scannerUrl ?? (configOk ? scannerFromConfig(launcher, d.platform) : undefined) ?? kept?.scanner ?? d.env['UNSEAL_SCANNER'];
+  if (!configOk && !d.scannerUrl) {
+    // Nothing more to check about a scanner the host will not use.
+  } else if (!url) {
     checks.push({ status: 'fail', what: 'scanner', fix: 'no scanner configured: run `unseal host install --scanner URL` (e.g. clamd+unix:///run/clamav/clamd.ctl)' });
   } else {
     if (d.probeScanner) checks.push(...(await d.probeScanner(url)));

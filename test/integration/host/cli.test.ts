@@ -167,6 +167,29 @@ describe('unseal host install / doctor / uninstall', () => {
     expect(r.out).toMatch(/^ok {4}canary check/m);
   });
 
+  it('doctor fails on a host-config.json the host would refuse (it would run with no scanner), naming the file and the problem', () => {
+    for (const [content, problem] of [
+      ['{"scanner": "SCANNER", "bogus": 1}', /unknown field 'bogus'/],
+      ['{"scanner": "SCANNER", "limits": {"scanTimeoutMs": 3000000000}}', /limits\.scanTimeoutMs must be at most 2147483647/],
+      ['{"scanner": "SCANNER", ', /not valid JSON/],
+    ] as const) {
+      const home = mkdtempSync(join(work, 'home-'));
+      expect(cli(['host', 'install', '--scanner', clamd.url], { HOME: home }).code).toBe(0);
+      const cfg = join(home, '.mozilla', 'native-messaging-hosts', 'host-config.json');
+      writeFileSync(cfg, content.replace('SCANNER', clamd.url));
+      const r = cli(['host', 'doctor', '--no-scan'], { HOME: home });
+      expect(r.code, content).toBe(1);
+      const line = r.out.split('\n').find((l) => l.startsWith('fail  host-config  '));
+      expect(line, r.out).toContain(cfg);
+      expect(line).toMatch(problem);
+      expect(line).toContain('--force');
+    }
+    // A valid one is named as what the host uses.
+    const home = mkdtempSync(join(work, 'home-'));
+    expect(cli(['host', 'install', '--scanner', clamd.url], { HOME: home }).code).toBe(0);
+    expect(cli(['host', 'doctor', '--no-scan'], { HOME: home }).out).toMatch(/^ok {4}host-config {2}\/.*host-config\.json$/m);
+  });
+
   it('doctor after uninstall: the host is not registered, and the kept host-config.json names the scanner (which is still probed)', () => {
     const home = mkdtempSync(join(work, 'home-'));
     const env = { HOME: home };
