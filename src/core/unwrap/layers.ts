@@ -40,16 +40,18 @@ export interface Unwrapped {
   readonly layers: readonly Layer[];
   /** Content octets of the outermost encryption layer, exactly as `openssl cms -decrypt -binary` writes them. */
   readonly firstDecrypted?: Uint8Array;
-  /** The innermost MIME entity: what the user reads. Absent when the innermost content is not MIME (raw CMS data). */
+  /**
+   * The innermost MIME entity: what the user reads (raw data inside a layer, e.g. RFC 4134 id-data
+   * content, is parsed as a header-less entity). Absent only with stopAfterFirstDecryption.
+   */
   readonly entity?: MimeEntity;
-  /** Innermost bytes when they are not a MIME entity (e.g. RFC 4134 id-data content). */
-  readonly rawContent?: Uint8Array;
   /** The outer (transport) message, when the input was one: its headers are unprotected. */
   readonly outer?: MimeEntity;
   /** Unprotected MIME parts that sat beside the encrypted part (never merged into the content). */
   readonly unprotectedSiblings: number;
 }
 
+/** S/MIME layers (encryptions and signatures) opened at most; a MIME wrapper around one is not a layer. */
 const MAX_LAYERS = 10;
 
 type Cursor = { kind: 'cms'; der: Uint8Array; mimePath?: string } | { kind: 'mime'; entity: MimeEntity };
@@ -72,13 +74,18 @@ export async function unwrapLayers(crypto: SubtleCrypto, input: Uint8Array, mate
     cur = { kind: 'mime', entity: outer };
   }
 
-  for (let depth = 0; depth <= MAX_LAYERS; depth++) {
-    if (depth === MAX_LAYERS) throw new UnsealError('malformed_cms', `more than ${MAX_LAYERS} nested S/MIME layers`);
+  // Counted in layers, not loop steps: an opaque signature in a MIME part is one layer but two
+  // steps (the MIME wrapper, then the CMS object).
+  const another = () => {
+    if (layers.length >= MAX_LAYERS) throw new UnsealError('malformed_cms', `more than ${MAX_LAYERS} nested S/MIME layers`);
+  };
+  for (;;) {
     if (cur.kind === 'mime') {
       // Until something was decrypted, an encrypted part may sit anywhere (attached, or inside a
       // clear-signed multipart/mixed); after that only the entity itself is a layer.
       const part = pickLayer(cur.entity, firstDecrypted === undefined);
       if (!part) break;
+      another();
       if (part.path !== '' && firstDecrypted === undefined) unprotectedSiblings += countLeaves(cur.entity) - 1;
       if (part.kind === 'multipart-signed') {
         const [signedPart, sigPart] = part.entity.children;
@@ -97,6 +104,7 @@ export async function unwrapLayers(crypto: SubtleCrypto, input: Uint8Array, mate
       continue;
     }
 
+    another();
     const kind = cmsContentType(cur.der);
     let content: Uint8Array;
     if (kind === 'enveloped' || kind === 'authEnveloped' || kind === 'encrypted') {
@@ -141,12 +149,11 @@ export async function unwrapLayers(crypto: SubtleCrypto, input: Uint8Array, mate
   if (opts.stopAfterFirstDecryption && !firstDecrypted) {
     throw new UnsealError('not_smime', 'no encrypted S/MIME layer found in the input');
   }
-  const entity = cur.kind === 'mime' ? cur.entity : undefined;
+  // The loop ends only on MIME with no further layer (a CMS cursor always opens or throws).
   return {
     layers,
     ...(firstDecrypted ? { firstDecrypted } : {}),
-    ...(entity ? { entity } : {}),
-    ...(cur.kind === 'cms' ? { rawContent: cur.der } : {}),
+    entity: cur.entity,
     unprotectedSiblings,
     ...(outer ? { outer } : {}),
   };

@@ -1,5 +1,4 @@
 import type { DecryptionMaterial } from '../cms/decrypt.js';
-import { utf8 } from '../bytes.js';
 import { extractContent, type MessageContent } from '../mime/content.js';
 import { header, type MimeEntity } from '../mime/entity.js';
 import { unwrapLayers, type Layer, type UnwrapOptions } from './layers.js';
@@ -44,13 +43,7 @@ export async function openMessage(crypto: SubtleCrypto, input: Uint8Array, mater
     protectedHeaders = pick(entity.message);
     entity = entity.message;
   }
-  let message: MessageContent;
-  if (entity) message = await extractContent(crypto, entity);
-  else {
-    // Raw CMS data (no MIME inside): show it as text when it is text.
-    const raw = u.rawContent ?? new Uint8Array(0);
-    message = { text: utf8.decode(raw), attachments: [], charsetWarnings: [] };
-  }
+  const message: MessageContent = entity ? await extractContent(crypto, entity) : { text: '', attachments: [], charsetWarnings: [] };
   const plaintext = u.firstDecrypted;
   return {
     layers: u.layers,
@@ -58,7 +51,7 @@ export async function openMessage(crypto: SubtleCrypto, input: Uint8Array, mater
     ...(protectedHeaders ? { protectedHeaders } : {}),
     message,
     ...(plaintext ? { plaintext } : {}),
-    innermost: u.entity?.raw ?? u.rawContent ?? new Uint8Array(0),
+    innermost: u.entity?.raw ?? new Uint8Array(0),
     innermostIsMime: u.entity !== undefined,
     unprotectedSiblings: u.unprotectedSiblings,
   };
