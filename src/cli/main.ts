@@ -13,7 +13,7 @@ commands:
   scan      scan a file or message with the configured scanner
   rescan    decrypt and re-scan a mailbox (mbox, Maildir, directory of .eml)
   host      install | uninstall | doctor the native-messaging host
-  policy    check FILE: validate an admin policy (policies.json or bare settings)
+  policy    check FILE: validate an admin policy (policies.json, managed-storage manifest or bare settings)
 
 run 'unseal <command> --help' for the options of one command.
 exit codes: 0 ok, 1 internal error, 2 usage (also unreadable or unwritable files), 3 no matching recipient, 4 malformed input,

@@ -8,6 +8,8 @@ const HELP = `usage: unseal policy check FILE|-
 Validates Unseal's admin settings against the policy schema (docs/policy.schema.json, version
 ${POLICY_SCHEMA_VERSION}). FILE is a Thunderbird policies.json
   {"policies": {"3rdparty": {"Extensions": {"unseal@unseal.example": {…}}}}}
+a per-user managed-storage manifest
+  {"name": "unseal@unseal.example", "type": "storage", "data": {…}}
 or the bare settings object. Prints one line per error (JSON path: expected …, got …) on standard
 error. Exit 0 valid, 4 invalid (or not JSON), 2 usage.`;
 

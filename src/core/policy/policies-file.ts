@@ -8,7 +8,11 @@ import { ADDON_ID } from './definition.js';
 import type { PolicyError } from './validate.js';
 
 export interface ExtractedPolicy {
-  readonly form: 'policies.json' | 'settings';
+  /**
+   * policies.json; a managed-storage manifest (`~/.mozilla/managed-storage/<id>.json`: name,
+   * description, type "storage", data); or a bare settings object.
+   */
+  readonly form: 'policies.json' | 'managed-storage' | 'settings';
   /** The add-on's settings object (undefined when the policies.json has none). */
   readonly settings: unknown;
   /** Where the settings sit, as a JSON path prefix for error messages. */
@@ -21,6 +25,7 @@ export interface ExtractedPolicy {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function extractPolicy(doc: unknown): ExtractedPolicy {
+  if (isObj(doc) && doc['type'] === 'storage' && Object.hasOwn(doc, 'data')) return managedStorage(doc);
   if (!isObj(doc) || !Object.hasOwn(doc, 'policies')) return { form: 'settings', settings: doc, where: '$', errors: [] };
   const where = `$.policies["3rdparty"].Extensions["${ADDON_ID}"]`;
   const policies = doc['policies'];
@@ -31,4 +36,14 @@ export function extractPolicy(doc: unknown): ExtractedPolicy {
     return { form: 'policies.json', settings: undefined, where, p7mExternalLocked, errors: [{ path: where, expected: 'the Unseal settings object', got: 'nothing (no such key)' }] };
   }
   return { form: 'policies.json', settings: ext[ADDON_ID], where, p7mExternalLocked, errors: [] };
+}
+
+/** Gecko's native manifest for managed storage: it only serves `data` to the add-on named in `name`. */
+function managedStorage(doc: Record<string, unknown>): ExtractedPolicy {
+  const errors: PolicyError[] = [];
+  if (doc['name'] !== ADDON_ID) errors.push({ path: '$.name', expected: `"${ADDON_ID}" (the add-on this manifest is for)`, got: JSON.stringify(doc['name']) ?? 'nothing' });
+  for (const k of Object.keys(doc)) {
+    if (!['name', 'description', 'type', 'data'].includes(k)) errors.push({ path: `$.${k}`, expected: 'one of name, description, type, data', got: JSON.stringify(k) });
+  }
+  return { form: 'managed-storage', settings: doc['data'], where: '$.data', errors };
 }

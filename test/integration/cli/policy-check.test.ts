@@ -26,6 +26,18 @@ describe('unseal policy check', () => {
     expect(r.stdout.toString()).not.toMatch(/p7m_external/);
   });
 
+  it('reads the per-user managed-storage manifest (name, description, type "storage", data) the admin guide describes', async () => {
+    const ok = await runCli(['policy', 'check', file('ms.json', { name: 'unseal@unseal.example', description: 'Unseal policy', type: 'storage', data: { scanner: { required: true } } })]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.toString()).toMatch(/valid Unseal policy \(managed-storage/);
+    const bad = await runCli(['policy', 'check', file('ms-bad.json', { name: 'other@example', type: 'storage', data: { scanner: { required: 'no' } } })]);
+    expect(bad.code).toBe(4);
+    const lines = bad.stderr.trim().split('\n');
+    expect(lines).toContain('$.name: expected "unseal@unseal.example" (the add-on this manifest is for), got "other@example"');
+    expect(lines).toContain('$.data.scanner.required: expected true or false, got "no"');
+  });
+
   it('notes a policies.json that does not lock mailnews.p7m_external', async () => {
     const r = await runCli(['policy', 'check', file('nolock.json', { policies: { '3rdparty': { Extensions: { 'unseal@unseal.example': {} } } } })]);
     expect(r.code).toBe(0);
