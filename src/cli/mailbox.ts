@@ -7,6 +7,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UnsealError } from '../core/errors.js';
 import type { RescanItem } from '../core/rescan/rescan.js';
+import { ioMessage } from './io.js';
 
 export type MailboxKind = 'mbox' | 'maildir' | 'dir';
 
@@ -84,7 +85,7 @@ function fileItem(root: string, path: string, folder: string | undefined): Resca
         messageId = outerMessageId(b);
         return b;
       } catch (e) {
-        throw new UnsealError('io', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        throw new UnsealError('io', ioMessage(`cannot read ${path}`, e));
       }
     },
   };
@@ -93,7 +94,7 @@ function fileItem(root: string, path: string, folder: string | undefined): Resca
 /** Opens PATH as a Maildir (has cur/ or new/), a directory of .eml files (recursive), or an mbox file. */
 export async function openMailbox(path: string): Promise<Mailbox> {
   const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
-    throw new UnsealError('io', `cannot read ${path}: ${e.code ?? String(e)}`);
+    throw new UnsealError('io', ioMessage(`cannot read ${path}`, e));
   });
   if (st.isDirectory()) {
     if ((await isDir(join(path, 'cur'))) || (await isDir(join(path, 'new')))) {
@@ -108,7 +109,7 @@ export async function openMailbox(path: string): Promise<Mailbox> {
   try {
     data = new Uint8Array(await readFile(path));
   } catch (e) {
-    throw new UnsealError('io', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UnsealError('io', ioMessage(`cannot read ${path}`, e));
   }
   const messages = splitMbox(data);
   if (messages.length === 0 && data.length > 0) throw new UnsealError('usage', `${path} is not an mbox (no "From " line), a Maildir or a directory`);

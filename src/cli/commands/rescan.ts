@@ -10,7 +10,7 @@ import { createScanner } from '../../host/scanners/create.js';
 import { guardWithCanaries } from '../../host/scanners/guarded.js';
 import { utf8 } from '../../core/bytes.js';
 import { many, one, parseArgs, timeoutOption } from '../args.js';
-import { writeFileAtomic, type CliIo } from '../io.js';
+import { ioMessage, writeFileAtomic, type CliIo } from '../io.js';
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, loadMaterial, loadTrust, subtle } from '../key-options.js';
 import { openMailbox } from '../mailbox.js';
 
@@ -40,7 +40,7 @@ async function readState(path: string): Promise<RescanState> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return newRescanState();
-    throw new UnsealError('io', `cannot read state file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UnsealError('io', ioMessage(`cannot read state file ${path}`, e));
   }
   try {
     return restoreRescanState(JSON.parse(text));

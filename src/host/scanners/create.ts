@@ -71,7 +71,7 @@ export function parseScannerUrl(url: string, command?: string[]): ScannerTarget 
     const rest = trimmed.slice('command:'.length);
     if (rest.trim() === '') {
       if (command && command.length > 0 && command[0]) return { kind: 'command', argv: [...command] };
-      bad(url, 'command: needs an argv (or opts.command)');
+      bad(url, 'command: needs the scanner command after the colon, e.g. command:clamdscan --stream --no-summary -');
     }
     return { kind: 'command', argv: parseCommand(rest) };
   }

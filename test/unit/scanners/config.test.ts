@@ -32,7 +32,7 @@ describe('scanner URLs', () => {
     ['icap://h:1344', /service name/],
     ['http://h/', /unknown scheme/],
     ['not a url', /not a URL/],
-    ['command:', /needs an argv/],
+    ['command:', /needs the scanner command after the colon/],
     ['command:clamdscan "--stream"', /JSON array form/],
     ['command:[1,2]', /array of strings/],
     ['command:[', /not a JSON array/],
