@@ -5,7 +5,6 @@
  * banners) and the host's audit log. `ms` = selection → verdict on screen.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER_TIMEOUT_MS } from '../../src/display/gate.js';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { RESULTS_DIR, Thunderbird, builtXpi, scenario, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
+import { RESULTS_DIR, Thunderbird, builtXpi, scenario, type DisplayReport, installHost, reportDigest } from '../helpers/thunderbird/index.js';
 import { importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
-const digest = (text: string) => createHash('sha256').update(text.replace(/\s+/g, ' ').trim().slice(0, 65_536), 'utf8').digest('hex');
 
 describe('decrypt → scan → render in Thunderbird', () => {
   let tb: Thunderbird;
@@ -112,7 +110,7 @@ describe('decrypt → scan → render in Thunderbird', () => {
       ctx.screenshot = join(RESULTS_DIR, 'opaque-signed.png');
       expect(r.rendered).toBe('clean');
       expect(r.signatureStates).toEqual(['valid']);
-      expect(r.renderedTextSha256).toBe(digest(s.opaque.text!));
+      expect(r.renderedTextSha256).toBe(reportDigest(s.opaque.text!));
     });
   });
 
@@ -133,7 +131,7 @@ describe('decrypt → scan → render in Thunderbird', () => {
       ctx.screenshot = join(RESULTS_DIR, 'nss-key-source.png');
       expect(r.rendered).toBe('clean');
       expect(r.keySource).toBe('thunderbird');
-      expect(r.renderedTextSha256).toBe(digest(s.nss.text!));
+      expect(r.renderedTextSha256).toBe(reportDigest(s.nss.text!));
     });
   });
 
@@ -150,11 +148,11 @@ describe('decrypt → scan → render in Thunderbird', () => {
       ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'rapid-switch.png'));
       ctx.ms = Date.now() - t0;
       expect(final.rendered).toBe('clean');
-      expect(final.renderedTextSha256).toBe(digest(last.text!));
+      expect(final.renderedTextSha256).toBe(reportDigest(last.text!));
       // Whatever got rendered for an earlier message is that message's own text, never another's.
       for (const m of s.rapid) {
         for (const r of await tb.reportsFor(m.messageId, since)) {
-          if (r.rendered === 'clean') expect(r.renderedTextSha256, m.subject).toBe(digest(m.text!));
+          if (r.rendered === 'clean') expect(r.renderedTextSha256, m.subject).toBe(reportDigest(m.text!));
         }
       }
     });
@@ -212,7 +210,7 @@ describe('decrypt → scan → render in Thunderbird', () => {
       ctx.screenshot = await tb.screenshot(join(RESULTS_DIR, 'slow-scan.png'));
       expect(ctx.ms).toBeGreaterThan(ANSWER_TIMEOUT_MS);
       expect(r.rendered).toBe('clean');
-      expect(r.renderedTextSha256).toBe(digest(s.slowScan.text!));
+      expect(r.renderedTextSha256).toBe(reportDigest(s.slowScan.text!));
     });
   }, 120_000);
 

@@ -4,21 +4,19 @@
  * policies.json — no system folder is written). Thunderbird reads managed storage once per session,
  * so each policy change is followed by a restart on the same profile, as an admin's would be.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
+import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost, reportDigest } from '../helpers/thunderbird/index.js';
 import { inMessagePane as paneScript } from '../helpers/thunderbird/frame-script.js';
 import { KeysPage, importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 /** Report fields added for the policy (the harness type predates them). */
 type Report = Omit<DisplayReport, 'rendered'> & { rendered?: string; saveCopyOffered?: boolean };
 
-const digest = (text: string) => createHash('sha256').update(text.replace(/\s+/g, ' ').trim().slice(0, 65_536), 'utf8').digest('hex');
 
 const WARN = { scanner: { required: false } };
 const STRICT = {
@@ -179,7 +177,7 @@ describe('admin policy in Thunderbird', () => {
       ctx.screenshot = join(RESULTS_DIR, 'policy-warn-mode.png');
       expect(r.rendered).toBe('unscanned-allowed');
       expect(r.renderedReason).toBe('unavailable');
-      expect(r.renderedTextSha256).toBe(digest(s.hostMissing.text!));
+      expect(r.renderedTextSha256).toBe(reportDigest(s.hostMissing.text!));
     });
   });
 

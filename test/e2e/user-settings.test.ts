@@ -4,20 +4,18 @@
  * an admin policy sets the same setting (per-user managed storage in this run's HOME, then a
  * restart as policy.test.ts does), shown read-only and not applied.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClamd, type ClamdHandle } from '../helpers/scanners/clamd.js';
 import { ALICE, makeSamples, type Sample } from '../helpers/smime-samples.js';
-import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost } from '../helpers/thunderbird/index.js';
+import { ADDON_ID, RESULTS_DIR, Thunderbird, builtXpi, scenario, waitFor, type DisplayReport, installHost, reportDigest } from '../helpers/thunderbird/index.js';
 import { KeysPage, importKeyThroughPage } from '../helpers/thunderbird/keys-page.js';
 
 /** Report fields added for the policy (the harness type predates them). */
 type Report = Omit<DisplayReport, 'rendered'> & { rendered?: string };
 
-const digest = (text: string) => createHash('sha256').update(text.replace(/\s+/g, ' ').trim().slice(0, 65_536), 'utf8').digest('hex');
 
 interface Row {
   source: string;
@@ -177,11 +175,11 @@ describe('user settings in Thunderbird', () => {
       // stop (cached 10 s) and its self-test cannot reach clamd: that is 'unavailable', not a
       // misconfigured scanner.
       expect(warn.r.renderedReason).toBe('unavailable');
-      expect(warn.r.renderedTextSha256).toBe(digest(s.hostMissing.text!));
+      expect(warn.r.renderedTextSha256).toBe(reportDigest(s.hostMissing.text!));
       // The message refused before the change is shown now too (unscanned results are never cached).
       const again = await show(s.scannerDown);
       expect(again.r.rendered).toBe('unscanned-allowed');
-      expect(again.r.renderedTextSha256).toBe(digest(s.scannerDown.text!));
+      expect(again.r.renderedTextSha256).toBe(reportDigest(s.scannerDown.text!));
 
       // The admin sets scanner.required: read-only, locked, and the user's saved false does not apply.
       setPolicy({ scanner: { required: true } });

@@ -6,3 +6,4 @@ export { RESULTS_DIR, recordSummary, scenario, type SummaryEntry } from './summa
 export { builtXpi } from './xpi.js';
 export { BROWSER, inMessagePane, runFrameScript } from './frame-script.js';
 export { installHost } from './host.js';
+export { reportDigest } from './digest.js';
