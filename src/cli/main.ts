@@ -83,10 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     try {
       for (const c of chunks) await writeOut(c);
     } catch (e) {
-      // A closed pipe or a full disk: a verdict or plaintext that did not arrive whole must not
-      // look like success to the script reading it.
+      // A closed pipe or a full disk: output that did not arrive whole must not look like success
+      // to the script reading it. A verdict (infected, not scanned) keeps its own exit code, which
+      // is the answer a script acts on.
       io.err(`unseal: io: ${ioMessage('cannot write to standard output', e)}`);
-      return EXIT_CODES.io;
+      return code >= 10 ? code : EXIT_CODES.io;
     }
   }
   return code;

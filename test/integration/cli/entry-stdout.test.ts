@@ -67,6 +67,20 @@ describe('the unseal entry point', () => {
     expect(r.err.trim().split('\n')).toEqual(['unseal: io: cannot write to standard output: the reader closed the pipe (EPIPE)']);
   });
 
+  it('a verdict keeps its exit code when its report cannot be written (the reader is gone)', async () => {
+    const r = await new Promise<{ code: number | null; err: string }>((res, rej) => {
+      // A scanner nobody listens on: the verdict is "not scanned" (11), with a report to print.
+      const p = spawn(process.execPath, [CLI, 'scan', '--scanner', 'clamd://127.0.0.1:9', '--json', join(dir, 'plain.bin')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stdout!.destroy();
+      const err: Buffer[] = [];
+      p.stderr!.on('data', (d: Buffer) => err.push(d));
+      p.on('error', rej);
+      p.on('close', (code) => res({ code, err: Buffer.concat(err).toString('utf8') }));
+    });
+    expect(r.code).toBe(11);
+    expect(r.err).toContain('unseal: io: cannot write to standard output: the reader closed the pipe (EPIPE)');
+  });
+
   it('a full disk on standard output ⇒ exit 2 with one io line', async () => {
     const fd = openSync('/dev/full', 'w');
     try {
