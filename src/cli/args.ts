@@ -74,8 +74,9 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 export function timeoutOption(p: ParsedArgs, name = 'timeout'): number | undefined {
   const text = one(p, name);
   if (text === undefined) return undefined;
-  const ms = Number(text);
-  if (!Number.isSafeInteger(ms) || ms <= 0) throw new UnsealError('usage', `--${name} must be a positive number of milliseconds`);
+  // Digits only: Number() would also take "1e3", "0x10" and " 100".
+  const ms = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new UnsealError('usage', `--${name} must be a positive whole number of milliseconds, got '${text}'`);
   if (ms > MAX_TIMEOUT_MS) throw new UnsealError('usage', `--${name} ${text} is too large: at most ${MAX_TIMEOUT_MS} milliseconds (about 24.8 days)`);
   return ms;
 }
