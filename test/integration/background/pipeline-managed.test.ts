@@ -9,35 +9,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManagedKeys, type ManagedKeyClient } from '../../../src/background/managed-keys.js';
 import { openForDisplay, type PipelineDeps } from '../../../src/background/pipeline.js';
-import { unwrapRecipientWithKey } from '../../../src/core/cms/remote-unwrap.js';
 import { loadKeyFile } from '../../../src/core/keys/load.js';
 import type { KeyRecord } from '../../../src/core/keys/types.js';
 import { effectivePolicy } from '../../../src/core/policy/index.js';
 import type { AuditEvent } from '../../../src/protocol/native.js';
 import type { ScanVerdict } from '../../../src/protocol/scan.js';
 import { ROOT } from '../../helpers/cli.js';
+import { fakeManagedHost } from '../../helpers/managed-host.js';
 
 const subtle = webcrypto.subtle as SubtleCrypto;
 const DEMO = join(ROOT, 'test/fixtures/demo');
 const CLEAN: ScanVerdict = { verdict: 'clean', engine: { engine: 'Fake 1' }, scannedParts: 1 };
 const alice = async (): Promise<KeyRecord> => (await loadKeyFile(subtle, new Uint8Array(readFileSync(join(DEMO, 'alice.p12'))), { password: 'demo' })).keys[0]!;
 
-/** What the host would do, in-process: list the certificate, unwrap with the core. */
-function fakeHost(held: KeyRecord[]): ManagedKeyClient & { unwraps: number; lists: number } {
-  const h = {
-    unwraps: 0,
-    lists: 0,
-    async managedKeys() {
-      h.lists++;
-      return { keys: held.map((k) => ({ id: k.id, label: 'Team mailbox 2019', certificate: Buffer.from(k.certificate!.der).toString('base64') })), problems: [] };
-    },
-    async unwrapManaged(req: Parameters<ManagedKeyClient['unwrapManaged']>[0]) {
-      h.unwraps++;
-      return unwrapRecipientWithKey(subtle, held.find((k) => k.id === req.keyId)!, req);
-    },
-  };
-  return h;
-}
+const fakeHost = (held: KeyRecord[]) => fakeManagedHost(held, 'Team mailbox 2019');
 
 async function run(opts: { policy?: unknown; own?: KeyRecord[]; held?: KeyRecord[]; now?: number }) {
   const host = fakeHost(opts.held ?? []);

@@ -9,15 +9,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManagedKeys, type ManagedKeyClient } from '../../../src/background/managed-keys.js';
+import { ManagedKeys } from '../../../src/background/managed-keys.js';
 import { openForDisplay } from '../../../src/background/pipeline.js';
 import { RescanRunner } from '../../../src/background/rescan-runner.js';
-import { unwrapRecipientWithKey } from '../../../src/core/cms/remote-unwrap.js';
 import { loadKeyFile } from '../../../src/core/keys/load.js';
 import type { KeyRecord } from '../../../src/core/keys/types.js';
 import { effectivePolicy } from '../../../src/core/policy/index.js';
 import type { ScanVerdict } from '../../../src/protocol/scan.js';
 import { ROOT } from '../../helpers/cli.js';
+import { fakeManagedHost } from '../../helpers/managed-host.js';
 
 const subtle = webcrypto.subtle as SubtleCrypto;
 const DEMO = join(ROOT, 'test/fixtures/demo');
@@ -38,17 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function host(held: KeyRecord[]): ManagedKeyClient & { unwraps: number } {
-  const h = {
-    unwraps: 0,
-    managedKeys: async () => ({ keys: held.map((k) => ({ id: k.id, label: 'Team', certificate: Buffer.from(k.certificate!.der).toString('base64') })), problems: [] }),
-    async unwrapManaged(req: Parameters<ManagedKeyClient['unwrapManaged']>[0]) {
-      h.unwraps++;
-      return unwrapRecipientWithKey(subtle, held.find((k) => k.id === req.keyId)!, req);
-    },
-  };
-  return h;
-}
+const host = (held: KeyRecord[]) => fakeManagedHost(held, 'Team');
 
 interface Case {
   policy?: unknown;

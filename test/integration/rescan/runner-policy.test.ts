@@ -10,14 +10,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ManagedKeys, type ManagedKeyClient } from '../../../src/background/managed-keys.js';
+import { ManagedKeys } from '../../../src/background/managed-keys.js';
 import { RescanRunner, type ListedRef, type RescanRunnerDeps } from '../../../src/background/rescan-runner.js';
-import { unwrapRecipientWithKey } from '../../../src/core/cms/remote-unwrap.js';
 import { loadKeyFile } from '../../../src/core/keys/load.js';
 import type { KeyRecord } from '../../../src/core/keys/types.js';
 import { effectivePolicy } from '../../../src/core/policy/index.js';
 import type { RescanAuditEvent, RescanVerdict } from '../../../src/core/rescan/rescan.js';
 import { ROOT } from '../../helpers/cli.js';
+import { fakeManagedHost } from '../../helpers/managed-host.js';
 
 const subtle = webcrypto.subtle as SubtleCrypto;
 const DEMO = join(ROOT, 'test/fixtures/demo');
@@ -51,22 +51,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => void vi.useRealTimers());
 
-/** What the host would do for its managed keys, in-process (the built host: test/integration/host/managed-keys.test.ts). */
-function fakeHost(held: KeyRecord[]): ManagedKeyClient & { unwraps: number; lists: number } {
-  const h = {
-    unwraps: 0,
-    lists: 0,
-    async managedKeys() {
-      h.lists++;
-      return { keys: held.map((k) => ({ id: k.id, label: 'Team mailbox', certificate: Buffer.from(k.certificate!.der).toString('base64') })), problems: [] };
-    },
-    async unwrapManaged(req: Parameters<ManagedKeyClient['unwrapManaged']>[0]) {
-      h.unwraps++;
-      return unwrapRecipientWithKey(subtle, held.find((k) => k.id === req.keyId)!, req);
-    },
-  };
-  return h;
-}
+const fakeHost = (held: KeyRecord[]) => fakeManagedHost(held);
 
 interface Setup {
   policy?: unknown;
