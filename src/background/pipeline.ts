@@ -12,7 +12,7 @@ import { findEncryptedPart, findSmimeParts } from '../core/mime/smime-detect.js'
 import { inspect } from '../core/unwrap/inspect.js';
 import { openMessage, type OpenedMessage } from '../core/unwrap/open.js';
 import type { LayerSummary, ProgressStage } from '../protocol/render.js';
-import type { AuditEvent } from '../protocol/native.js';
+import { AUDIT_SENDER_MAX, type AuditEvent } from '../protocol/native.js';
 import type { ScanVerdict } from '../protocol/scan.js';
 import { blocked, modelFor, type KeySource, type OpenedForDisplay } from './render-model.js';
 import { loadCertificates } from '../core/keys/load.js';
@@ -113,7 +113,7 @@ function ref(msg: MessageRef): { messageId?: string; folder?: string; sender?: s
   return {
     ...(msg.headerMessageId ? { messageId: msg.headerMessageId } : {}),
     ...(msg.folderPath ? { folder: msg.folderPath } : {}),
-    ...(msg.author ? { sender: msg.author.slice(0, 998) } : {}),
+    ...(msg.author ? { sender: msg.author.slice(0, AUDIT_SENDER_MAX) } : {}),
   };
 }
 

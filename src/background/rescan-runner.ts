@@ -17,6 +17,7 @@ import type { KeyRecord } from '../core/keys/types.js';
 import type { EffectivePolicy } from '../core/policy/index.js';
 import { emptySummary, rescan, restoreRescanState, type RescanAuditEvent, type RescanEngine, type RescanGates, type RescanItem, type RescanResult, type RescanState, type RescanVerdict } from '../core/rescan/rescan.js';
 import type { RescanFolderRef, RescanRunState, RescanStatus } from '../protocol/rescan.js';
+import { AUDIT_SENDER_MAX } from '../protocol/native.js';
 import { auditUnderPolicy, keyMaterial, layerAlgorithms, policyOrDefault, refusedByPolicy, scanWithinTimeLimit, tooLargeForPolicy, type ManagedKeySource } from './policy-gates.js';
 
 export interface ListedRef {
@@ -224,7 +225,7 @@ export class RescanRunner {
               meta: {
                 ...(m.headerMessageId ? { messageId: m.headerMessageId } : {}),
                 folder: m.folderPath ?? folder.path ?? folder.name,
-                ...(m.author ? { sender: m.author.slice(0, 998) } : {}),
+                ...(m.author ? { sender: m.author.slice(0, AUDIT_SENDER_MAX) } : {}),
               },
               raw: () => this.deps.raw(m.id),
             });

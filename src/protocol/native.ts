@@ -72,6 +72,9 @@ export interface ScanMeta {
  * kind), `verdict` (written by the host itself), and the key lifecycle: `key_imported`,
  * `key_deleted`, `key_exported` (keyFingerprint = the key's id, never key material).
  */
+/** Longest `sender` the audit guard takes (RFC 5322's line limit); callers clip to it. */
+export const AUDIT_SENDER_MAX = 998;
+
 export type AuditEventType = 'decrypted' | 'decrypt_failed' | 'verdict' | 'key_imported' | 'key_deleted' | 'key_exported';
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['decrypted', 'decrypt_failed', 'verdict', 'key_imported', 'key_deleted', 'key_exported'];
 
@@ -344,7 +347,7 @@ function guardAuditEvent(u: unknown): AuditEvent {
   };
   text('messageId', 998);
   text('folder', 1024);
-  text('sender', 998);
+  text('sender', AUDIT_SENDER_MAX);
   text('algorithm', 64);
   text('engine', 128);
   text('engineSignatures', 128);

@@ -64,22 +64,19 @@ function control(f: SettingField): { node: HTMLElement; read: () => FormValue } 
       s.value = typeof initial === 'string' ? initial : '';
       return { node: s, read: () => s.value };
     }
-    case 'number': {
-      const i = tag(el('input')) as HTMLInputElement;
-      i.type = 'number';
-      i.id = controlId(f.path);
-      i.min = String(c.min);
-      i.max = String(c.max);
-      i.step = '1';
-      i.value = typeof initial === 'string' ? initial : '';
-      return { node: i, read: () => i.value };
-    }
+    case 'number':
     case 'text': {
       const i = tag(el('input')) as HTMLInputElement;
-      i.type = 'text';
+      i.type = c.kind;
       i.id = controlId(f.path);
-      i.maxLength = c.maxLength;
-      i.spellcheck = false;
+      if (c.kind === 'number') {
+        i.min = String(c.min);
+        i.max = String(c.max);
+        i.step = '1';
+      } else {
+        i.maxLength = c.maxLength;
+        i.spellcheck = false;
+      }
       i.value = typeof initial === 'string' ? initial : '';
       return { node: i, read: () => i.value };
     }
