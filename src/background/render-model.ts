@@ -68,6 +68,7 @@ export function signatureSummaries(layers: readonly Layer[]): SignatureSummary[]
         ...(s.email ? { email: s.email } : {}),
         ...(s.signingTime ? { signingTime: s.signingTime } : {}),
         ...(s.error ? { detail: s.error } : s.certificateDetail ? { detail: s.certificateDetail } : {}),
+        ...(s.senderMatches === false ? { senderMismatch: true } : {}),
       });
     }
   }

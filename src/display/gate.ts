@@ -208,7 +208,7 @@ export class Gate {
       ...(model.kind === 'clean' || model.kind === 'unscanned-allowed'
         ? {
             keySource: model.keySource,
-            signatureStates: model.signatures.map((x) => (x.signatureValid ? x.certificateStatus : 'invalid')),
+            signatureStates: model.signatures.map((x) => (!x.signatureValid ? 'invalid' : x.senderMismatch ? 'sender-mismatch' : x.certificateStatus)),
             ...(model.kind === 'unscanned-allowed' ? { renderedReason: model.unscanned.reason } : {}),
           }
         : model.kind === 'unscanned'

@@ -179,7 +179,7 @@ export function signatureLine(text: Text, s: SignatureSummary): { status: 'valid
   }
 }
 
-function signatureBlock(doc: Document, text: Text, sigs: readonly SignatureSummary[]): HTMLElement {
+function signatureBlock(doc: Document, text: Text, sigs: readonly SignatureSummary[], from: string | undefined): HTMLElement {
   const ul = el(doc, 'ul', 'signatures');
   if (sigs.length === 0) {
     const li = el(doc, 'li', undefined, text('signature_none'));
@@ -190,8 +190,14 @@ function signatureBlock(doc: Document, text: Text, sigs: readonly SignatureSumma
   for (const s of sigs) {
     const { status, line } = signatureLine(text, s);
     const li = el(doc, 'li', undefined, line);
-    li.dataset['status'] = status;
+    // A good signature by someone else than the named sender is a problem, as in Thunderbird.
+    li.dataset['status'] = status === 'valid' && s.senderMismatch ? 'problem' : status;
     if (s.weakDigest) li.append(el(doc, 'span', 'detail', text('signature_weak_digest')));
+    if (s.senderMismatch) {
+      // Valid, but by someone other than the sender the message names: say so next to the signer.
+      li.dataset['sender'] = 'mismatch';
+      li.append(el(doc, 'span', 'detail warning', text('signature_sender_mismatch', [s.email ?? text('signature_unknown_name'), from ?? '?'])));
+    }
     if (s.signingTime) li.append(el(doc, 'span', 'detail', text('signature_signed_at', [s.signingTime])));
     if (s.detail) li.append(el(doc, 'span', 'detail', s.detail));
     ul.append(li);
@@ -326,7 +332,7 @@ function renderClean(ctx: RenderContext, m: Shown, root: HTMLElement): Rendered 
     b.append(el(doc, 'p', undefined, text('unscanned_allowed_detail')));
     root.append(b);
   }
-  root.append(headerBlock(doc, text, m.headers, m.protectedHeaders), securityBlock(doc, text, m), signatureBlock(doc, text, m.signatures));
+  root.append(headerBlock(doc, text, m.headers, m.protectedHeaders), securityBlock(doc, text, m), signatureBlock(doc, text, m.signatures, m.protectedHeaders?.from ?? m.headers.from));
   if (m.warnings.length > 0) {
     const ul = el(doc, 'ul', 'warnings');
     for (const w of m.warnings) ul.append(el(doc, 'li', undefined, w));

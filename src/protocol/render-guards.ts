@@ -75,6 +75,7 @@ function signature(u: unknown): SignatureSummary {
     const v = optStr(u, k, { max: SHORT });
     if (v !== undefined) out[k] = v;
   }
+  if (u['senderMismatch'] !== undefined) out.senderMismatch = bool(u, 'senderMismatch');
   return out;
 }
 

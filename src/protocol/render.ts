@@ -38,6 +38,8 @@ export interface SignatureSummary {
   readonly signingTime?: string;
   readonly weakDigest: boolean;
   readonly detail?: string;
+  /** The signer's certificate names other addresses than the message's sender (From). */
+  readonly senderMismatch?: boolean;
 }
 
 export interface LayerSummary {

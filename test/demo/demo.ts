@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const s = makeSamples(join(work, 'samples'));
   const samples: [string, Sample][] = [
     ['clean HTML + attachment', s.clean],
-    ['signed, then encrypted', s.signedEncrypted],
+    ['signed (by Alice; From says Bob), then encrypted', s.signedEncrypted],
     ['EICAR attachment inside the encryption', s.infected],
     ['legacy 3DES, 10 MB', s.large3des],
     ['encrypted for someone else (no key)', s.noKey],

@@ -29,8 +29,8 @@ export interface Sample {
 
 const CRLF = (s: string) => s.replace(/\r?\n/g, '\r\n');
 
-function transport(subject: string, messageId: string): string {
-  return CRLF(`From: Bob Sender <bob@demo.example>\nTo: Alice Demo <alice@demo.example>\nSubject: ${subject}\nDate: Thu, 03 Dec 2026 10:00:00 +0000\nMessage-ID: <${messageId}>\nMIME-Version: 1.0\n`);
+function transport(subject: string, messageId: string, from = 'Bob Sender <bob@demo.example>'): string {
+  return CRLF(`From: ${from}\nTo: Alice Demo <alice@demo.example>\nSubject: ${subject}\nDate: Thu, 03 Dec 2026 10:00:00 +0000\nMessage-ID: <${messageId}>\nMIME-Version: 1.0\n`);
 }
 
 function encrypt(dir: string, name: string, inner: Buffer, cert: string, cipher = '-aes256'): string {
@@ -59,9 +59,9 @@ function attachment(name: string, type: string, data: Uint8Array): string {
   return CRLF(`Content-Type: ${type}; name="${name}"\nContent-Disposition: attachment; filename="${name}"\nContent-Transfer-Encoding: base64\n\n`) + base64Lines(data);
 }
 
-function write(dir: string, name: string, subject: string, messageId: string, body: string, text?: string): Sample {
+function write(dir: string, name: string, subject: string, messageId: string, body: string, text?: string, from?: string): Sample {
   const file = join(dir, `${name}.eml`);
-  writeFileSync(file, Buffer.from(transport(subject, messageId) + body, 'latin1'));
+  writeFileSync(file, Buffer.from(transport(subject, messageId, from) + body, 'latin1'));
   return { file, subject, messageId, ...(text !== undefined ? { text } : {}) };
 }
 
@@ -101,7 +101,7 @@ export function makeSamples(dir: string) {
   const opaqueText = plainText('OPAQUE-SIGNED-MARKER');
   writeFileSync(join(dir, 'opaque.inner'), textEntity(opaqueText));
   execFileSync('openssl', ['cms', '-sign', '-nodetach', '-in', join(dir, 'opaque.inner'), '-out', join(dir, 'opaque.p7m.eml'), '-signer', ALICE.cert, '-inkey', ALICE.key]);
-  const opaque = write(dir, 'opaque', '[sample] opaque signed', id('opaque'), readFileSync(join(dir, 'opaque.p7m.eml'), 'latin1').replace(/^MIME-Version: 1\.0\r?\n/m, ''), opaqueText);
+  const opaque = write(dir, 'opaque', '[sample] opaque signed', id('opaque'), readFileSync(join(dir, 'opaque.p7m.eml'), 'latin1').replace(/^MIME-Version: 1\.0\r?\n/m, ''), opaqueText, 'Alice Demo <alice@demo.example>');
 
   // 10 MB: a text body and a big binary attachment (random, so nothing compresses away).
   const big = (name: string, cipher: string) =>

@@ -47,7 +47,7 @@ export function reportJson(m: OpenedMessage): Record<string, unknown> {
 
 function describeLayer(l: Layer): string {
   if (l.type === 'signed') {
-    const s = l.signers.map((x) => `${x.subject ?? x.email ?? 'unknown signer'}: signature ${x.signatureValid ? 'valid' : 'INVALID'}, certificate ${x.certificateStatus}${x.weakDigest ? ', weak digest' : ''}`);
+    const s = l.signers.map((x) => `${x.subject ?? x.email ?? 'unknown signer'}: signature ${x.signatureValid ? 'valid' : 'INVALID'}, certificate ${x.certificateStatus}${x.weakDigest ? ', weak digest' : ''}${x.senderMatches === false ? ', NOT the sender (From)' : ''}`);
     return `signed (${l.form}) — ${s.join('; ') || 'no signers'}`;
   }
   const used = l.usedRecipient ? ` — opened via ${l.usedRecipient.type} ${l.usedRecipient.id} (${l.usedRecipient.algorithm})` : '';

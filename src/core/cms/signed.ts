@@ -25,6 +25,14 @@ export interface SignerReport {
   weakDigest: boolean;
   subject?: string;
   email?: string;
+  /** Every address the certificate names (SAN rfc822Name entries, else the subject's emailAddress), lower-case. */
+  emails?: string[];
+  /**
+   * Set by openMessage when both are known: whether the message's sender (From) is one of `emails`.
+   * False is what mail clients show as "signed by someone else" (RFC 8551 §3: the signer's address
+   * should match the From address).
+   */
+  senderMatches?: boolean;
   issuer?: string;
   serialHex?: string;
   certificateDer?: Uint8Array;
@@ -170,6 +178,8 @@ async function verifySigner(
     report.subject = nameToString(cert.subjectDer);
     const email = cert.sanEmails[0] ?? nameEmail(cert.subjectDer);
     if (email) report.email = email;
+    const emails = [...new Set((cert.sanEmails.length > 0 ? cert.sanEmails : email ? [email] : []).map((e) => e.toLowerCase()))];
+    if (emails.length > 0) report.emails = emails;
     report.issuer = nameToString(cert.issuerDer);
     report.serialHex = serialHex(cert.serial);
     report.certificateDer = cert.der;

@@ -45,8 +45,9 @@ export async function openMessage(crypto: SubtleCrypto, input: Uint8Array, mater
   }
   const message: MessageContent = entity ? await extractContent(crypto, entity) : { text: '', attachments: [], charsetWarnings: [] };
   const plaintext = u.firstDecrypted;
+  const sender = senderAddress(protectedHeaders?.from ?? message.from ?? (u.outer ? header(u.outer, 'from') : undefined));
   return {
-    layers: u.layers,
+    layers: sender ? u.layers.map((l) => (l.type === 'signed' ? { ...l, signers: l.signers.map((s) => (s.emails ? { ...s, senderMatches: s.emails.includes(sender) } : s)) } : l)) : u.layers,
     ...(u.outer ? { outerHeaders: pick(u.outer) } : {}),
     ...(protectedHeaders ? { protectedHeaders } : {}),
     message,
@@ -55,4 +56,14 @@ export async function openMessage(crypto: SubtleCrypto, input: Uint8Array, mater
     innermostIsMime: u.entity !== undefined,
     unprotectedSiblings: u.unprotectedSiblings,
   };
+}
+
+/** The addr-spec of a From header ("Name <a@b>" or a bare address), lower-case; undefined for none or several. */
+export function senderAddress(from: string | undefined): string | undefined {
+  if (!from) return undefined;
+  const angle = [...from.matchAll(/<([^<>\s]+@[^<>\s]+)>/g)];
+  if (angle.length === 1) return angle[0]![1]!.toLowerCase();
+  if (angle.length > 1) return undefined;
+  const bare = from.trim().match(/^[^\s<>,"]+@[^\s<>,"]+$/);
+  return bare ? bare[0].toLowerCase() : undefined;
 }

@@ -100,6 +100,15 @@ describe('render: clean', () => {
     expect(signatureLine(text, { signatureValid: true, certificateStatus: 'valid', weakDigest: false }).status).toBe('valid');
   });
 
+  it('a good signature by someone other than the sender is shown as a problem, naming both', () => {
+    const { ctx } = setup();
+    const r = renderModel(ctx, clean({ signatures: [{ signatureValid: true, certificateStatus: 'valid', signer: 'Alice', email: 'alice@example.org', weakDigest: false, senderMismatch: true }], headers: { from: 'Bob <bob@example.org>' } }));
+    const li = r.root.querySelector('.signatures li') as HTMLElement;
+    expect(li.dataset['status']).toBe('problem');
+    expect(li.dataset['sender']).toBe('mismatch');
+    expect(li.textContent).toContain(text('signature_sender_mismatch', ['alice@example.org', 'Bob <bob@example.org>']));
+  });
+
   it('shows "not signed", warnings, the Thunderbird key source and the unprotected-parts notice', () => {
     const { ctx } = setup();
     const r = renderModel(ctx, clean({ signatures: [], warnings: ['charset windows-1252 assumed'], keySource: 'thunderbird', unprotectedParts: 2, scan: { engine: 'c-icap' } }));
